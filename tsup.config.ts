@@ -1,0 +1,21 @@
+import { defineConfig } from 'tsup';
+
+// One entry per public subpath plus the CLI. `splitting` makes the CJS build share one copy of
+// each class between subpaths (otherwise `require('syncml-dm').X !== require('syncml-dm/wbxml').X`).
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'wbxml/index': 'src/wbxml/index.ts',
+    'cli/main': 'src/cli/main.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  splitting: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'neutral',
+  outDir: 'dist',
+  shims: false,
+  external: [/^node:/],
+});
