@@ -18,3 +18,5 @@ export { readMb, putMb, mbSize } from './mbuint.js';
 export { configureTextDecoding, type Utf8DecodeHook } from './text.js';
 export { wbxmlToXml, wbxmlToXmlBytes, type WbxmlToXmlOptions } from './to-xml.js';
 export { toBase64, fromBase64 } from './base64.js';
+export { xmlToWbxml, type XmlToWbxmlOptions } from './from-xml.js';
+export { XmlScanner, XmlToken, unescapeXmlInto, type XmlScannerOptions } from './xml/scanner.js';

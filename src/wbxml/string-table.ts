@@ -64,6 +64,16 @@ export class StringTableBuilder {
     r[i + 2] = to;
   }
 
+  /** Moves recorded positions after `at` by `delta` (the body was spliced there). */
+  shift(at: number, delta: number): void {
+    const r = this.refs;
+    for (let i = 0; i < this.refCount * 3; i += 3) {
+      if (r[i] > at) r[i] += delta;
+      if (r[i + 1] > at) r[i + 1] += delta;
+      if (r[i + 2] >= at) r[i + 2] += delta;
+    }
+  }
+
   /** Returns the body with repeated strings replaced by STR_T references (never longer). */
   rewrite(body: Uint8Array, length: number): Uint8Array {
     const r = this.refs;

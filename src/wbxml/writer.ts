@@ -98,6 +98,11 @@ export class WbxmlWriter {
     return this.depth;
   }
 
+  /** The code page of the last tag written (where a name lookup starts). */
+  get currentPage(): number {
+    return this.page;
+  }
+
   /** Bytes written to the body so far. */
   get bodyLength(): number {
     return this.pos;
@@ -109,6 +114,21 @@ export class WbxmlWriter {
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
+  }
+
+  /**
+   * Replaces `remove` bytes of the body at body offset `at` with `insert`: the XML bridge uses it
+   * to change a Meta/Type already written once it meets the nested document that Type describes.
+   */
+  spliceBody(at: number, remove: number, insert: Uint8Array): void {
+    const delta = insert.length - remove;
+    if (at < 0 || at + remove > this.pos) throw new WbxmlError('INVALID_ARGUMENT', at, 'splice outside the body');
+    if (delta > 0) this.ensure(delta);
+    this.buf.copyWithin(at + insert.length, at + remove, this.pos);
+    this.buf.set(insert, at);
+    this.pos += delta;
+    if (this.pendingTag > at) this.pendingTag += delta;
+    if (this.useTable) this.table.shift(at, delta);
   }
 
   /** Closes a pending attribute list and marks the open element as having content. */
