@@ -46,6 +46,8 @@ export class WbxmlError extends Error {
   readonly offset: number;
   readonly line: number | undefined;
   readonly column: number | undefined;
+  /** The message without its position, for callers that print the position their own way. */
+  readonly detail: string;
 
   constructor(code: WbxmlErrorCode, offset: number, message: string, position?: XmlPosition) {
     super(position
@@ -53,6 +55,7 @@ export class WbxmlError extends Error {
       : offset >= 0 ? `${message} (at byte ${offset})` : message);
     Object.setPrototypeOf(this, new.target.prototype);
     this.code = code;
+    this.detail = message;
     this.offset = offset;
     this.line = position?.line;
     this.column = position?.column;

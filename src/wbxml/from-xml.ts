@@ -16,6 +16,7 @@ import type { CodePageRegistry, CodePageSet, NestedDocumentRule } from './code-p
 import { defaultRegistry } from './code-pages/index.js';
 import { WbxmlError } from './errors.js';
 import { utf8Encoder } from './text.js';
+import { nameTable } from './name-table.js';
 import { WbxmlWriter, type WbxmlVersion } from './writer.js';
 import { XmlScanner, XmlToken } from './xml/scanner.js';
 
@@ -47,12 +48,6 @@ export interface XmlToWbxmlOptions {
   maxBytes?: number;
 }
 
-/** A governing Type written earlier: where its text is in the body. */
-interface TypeRecord {
-  value: string;
-  at: number;
-  length: number;
-}
 
 interface Run {
   /** Raw range when the run is one entity-free TEXT token. */
@@ -66,16 +61,20 @@ interface Run {
 }
 
 class XmlToWbxmlConverter {
+  private readonly writers = new Map<string, { writer: WbxmlWriter; inUse: boolean }>();
   private scratch = new Uint8Array(1024);
   private scratchLen = 0;
-  private readonly registry: CodePageRegistry;
-  private readonly strict: boolean;
-  private readonly keepWs: boolean;
-  private readonly cdataOpaque: boolean;
-  private readonly rewrite: boolean;
   private readonly run: Run = { start: 0, end: 0, parts: 0, cdata: false, whitespace: true, copied: false };
 
-  constructor(private readonly options: XmlToWbxmlOptions) {
+  private options: XmlToWbxmlOptions = {};
+  private registry: CodePageRegistry = defaultRegistry;
+  private strict = true;
+  private keepWs = false;
+  private cdataOpaque = true;
+  private rewrite = true;
+
+  configure(options: XmlToWbxmlOptions): void {
+    this.options = options;
     this.registry = options.registry ?? defaultRegistry;
     this.strict = options.strict ?? true;
     this.keepWs = options.keepWhitespace ?? false;
@@ -88,19 +87,36 @@ class XmlToWbxmlConverter {
     if (k !== XmlToken.START_TAG) throw new WbxmlError('NO_ROOT', s.offset, 'document has no root element', s.position(s.offset));
     const set = this.documentType(s);
     const w = this.writer(set);
-    this.element(s, w, set, 0);
-    if (s.next() !== XmlToken.EOF) {
-      throw new WbxmlError('TRAILING_DATA', s.offset, 'content after the root element', s.position(s.offset));
+    try {
+      this.element(s, w, set, 0);
+      if (s.next() !== XmlToken.EOF) {
+        throw new WbxmlError('TRAILING_DATA', s.offset, 'content after the root element', s.position(s.offset));
+      }
+      return w.finish();
+    } finally {
+      this.release(w);
     }
-    return w.finish();
   }
 
   private writer(set: CodePageSet): WbxmlWriter {
     const o = this.options;
-    return new WbxmlWriter({
+    const key = `${set.name}|${o.version ?? ''}|${o.stringTable ? 1 : 0}|${o.publicId ?? ''}|${o.maxDepth ?? ''}`;
+    const cached = this.writers.get(key);
+    // Nested documents need their own writer while the outer one is open.
+    if (cached && !cached.inUse) {
+      cached.inUse = true;
+      return cached.writer.reset();
+    }
+    const writer = new WbxmlWriter({
       codePages: set, registry: this.registry, version: o.version, stringTable: o.stringTable,
-      publicId: o.publicId, maxDepth: o.maxDepth, initialCapacity: 4096,
+      publicId: o.publicId, maxDepth: o.maxDepth, initialCapacity: 16 * 1024,
     });
+    if (!cached) this.writers.set(key, { writer, inUse: true });
+    return writer;
+  }
+
+  private release(w: WbxmlWriter): void {
+    for (const c of this.writers.values()) if (c.writer === w) c.inUse = false;
   }
 
   private documentType(s: XmlScanner): CodePageSet {
@@ -130,43 +146,56 @@ class XmlToWbxmlConverter {
   private element(s: XmlScanner, w: WbxmlWriter, set: CodePageSet, nesting: number): void {
     const rule = set.nested;
     const base = s.depth - 1;
-    const hadChild: number[] = [];
-    const carrier: boolean[] = [];
-    const types: (TypeRecord | undefined)[] = [];
+    const max = s.maxDepth - base + 2;
+    const hadChild = new Uint8Array(max);
+    const carrier = new Uint8Array(max);
+    // The page each element's namespace names (-1: none), inherited when an element declares none.
+    const nsPageAt = new Int32Array(max).fill(-1);
+    // Governing Meta/Type text by the depth of the element owning the Meta: [body offset, length].
+    const types = new Int32Array(max * 2).fill(-1);
     const carrierId = rule ? idOf(set, rule.carrier) : -2;
     const typeId = rule ? idOf(set, rule.typeElement) : -2;
     let captureDepth = -1;
-    let lastNs = '';
+    let lastNsKey = -1;
     let lastNsPage = -1;
+    const nsCache: NsCacheEntry[] = [];
+    const names = nameTable(set);
+    const run = this.run;
 
     for (let k: number = XmlToken.START_TAG; ; k = s.next()) {
       if (k === XmlToken.START_TAG) {
         const d = s.depth - base;
-        this.flush(s, w, false, hadChild[d - 1] === 1, d - 1 === captureDepth ? types : undefined, d - 1);
+        if (run.parts !== 0) this.flush(s, w, false, hadChild[d - 1] === 1, d - 1 === captureDepth ? types : undefined, d - 1);
         hadChild[d - 1] = 1;
         hadChild[d] = 0;
-        types[d] = undefined;
-        if (rule && carrier[d - 1] && nesting < 4) {
+        types[d * 2] = -1;
+        if (carrier[d - 1] === 1 && rule && nesting < 4) {
           const nested = this.nestedType(s, rule);
           if (nested) {
-            this.nestedDocument(s, w, nested, types[d - 2] ?? types[d - 3], nesting);
+            const owner = types[(d - 2) * 2] >= 0 ? d - 2 : d - 3;
+            this.nestedDocument(s, w, nested, owner >= 0 ? types : undefined, owner, nesting);
             continue;
           }
         }
-        const name = s.localName();
-        const ns = s.namespaceUri();
-        let page = -1;
-        if (ns !== '') {
-          if (ns !== lastNs) { lastNs = ns; lastNsPage = set.namespacePages.get(ns.toLowerCase()) ?? -1; }
+        let page: number;
+        if (s.attrCount === 0 && s.localStart === s.nameStart) {
+          page = nsPageAt[d - 1];
+        } else {
+          const nsKey = s.namespaceKey();
+          if (nsKey !== lastNsKey) {
+            lastNsKey = nsKey;
+            lastNsPage = nsKey >= 0 ? namespacePage(s, set, nsCache, nsKey, s.namespaceValueEnd()) : -1;
+          }
           page = lastNsPage;
         }
-        const ids = set.tagTokensAll.get(name);
+        nsPageAt[d] = page;
+        const ids = names.lookup(s.bytes, s.localStart, s.nameEnd);
         if (ids === undefined) {
           if (this.strict) {
             throw new WbxmlError('UNKNOWN_TAG', s.offset, `element <${s.name()}> is not defined by ${set.name}`, s.position(s.offset));
           }
           w.startLiteral(s.name());
-          carrier[d] = false;
+          carrier[d] = 0;
         } else {
           let id = ids[0];
           if (ids.length > 1) {
@@ -174,15 +203,15 @@ class XmlToWbxmlConverter {
             for (let i = 0; i < ids.length; i++) if (ids[i] >> 8 === want) { id = ids[i]; break; }
           }
           w.startToken(id >> 8, id & 0xff);
-          carrier[d] = id === carrierId;
+          carrier[d] = id === carrierId ? 1 : 0;
           if (id === typeId) captureDepth = d;
         }
-        if (s.attrCount > 0) this.attributes(s, w, set);
+        if (s.attrCount > 0 && !onlyNamespaceDeclarations(s)) this.attributes(s, w, set);
       } else if (k === XmlToken.END_TAG) {
         const d = s.depth - base;
-        this.flush(s, w, true, hadChild[d] === 1, d === captureDepth ? types : undefined, d);
+        if (run.parts !== 0) this.flush(s, w, true, hadChild[d] === 1, d === captureDepth ? types : undefined, d);
         if (d === captureDepth) captureDepth = -1;
-        carrier[d] = false;
+        carrier[d] = 0;
         w.end();
         if (d === 1) return;
       } else if (k === XmlToken.TEXT || k === XmlToken.CDATA) {
@@ -262,7 +291,7 @@ class XmlToWbxmlConverter {
    * Writes the pending text run. Whitespace-only runs are dropped when they sit between elements
    * (a child came before, or one comes next), and kept when they are an element's whole content.
    */
-  private flush(s: XmlScanner, w: WbxmlWriter, atEnd: boolean, hadChild: boolean, types: (TypeRecord | undefined)[] | undefined, depth: number): void {
+  private flush(s: XmlScanner, w: WbxmlWriter, atEnd: boolean, hadChild: boolean, types: Int32Array | undefined, depth: number): void {
     const run = this.run;
     if (run.parts === 0) return;
     run.parts = 0;
@@ -277,8 +306,8 @@ class XmlToWbxmlConverter {
     const at = w.bodyLength;
     w.textUtf8(src, from, to);
     if (types !== undefined && depth >= 2) {
-      const value = utf8Decoder.decode(src.subarray(from, to)).trim();
-      types[depth - 2] = { value, at: at + 1, length: to - from };
+      types[(depth - 2) * 2] = at + 1;
+      types[(depth - 2) * 2 + 1] = to - from;
     }
   }
 
@@ -292,20 +321,65 @@ class XmlToWbxmlConverter {
     return undefined;
   }
 
-  private nestedDocument(s: XmlScanner, outer: WbxmlWriter, t: NestedDocumentRule['types'][number], type: TypeRecord | undefined, nesting: number): void {
+  private nestedDocument(s: XmlScanner, outer: WbxmlWriter, t: NestedDocumentRule['types'][number], types: Int32Array | undefined, owner: number, nesting: number): void {
     const set = this.registry.get(t.set);
     if (!set) throw new WbxmlError('BAD_NESTED_DOCUMENT', s.offset, `no code pages '${t.set}' for the embedded <${t.root}>`, s.position(s.offset));
     const inner = this.writer(set);
-    this.element(s, inner, set, nesting + 1);
-    outer.opaque(inner.finish());
-    if (this.rewrite && type && type.value === t.xml) {
-      outer.spliceBody(type.at, type.length, utf8Encoder.encode(t.wbxml));
-      type.value = t.wbxml;
+    try {
+      this.element(s, inner, set, nesting + 1);
+      outer.opaque(inner.finish());
+    } finally {
+      this.release(inner);
+    }
+    if (this.rewrite && types !== undefined && types[owner * 2] >= 0) {
+      const at = types[owner * 2], length = types[owner * 2 + 1];
+      const value = utf8Decoder.decode(outer.bodyView(at, at + length)).trim();
+      if (value === t.xml) {
+        const replacement = utf8Encoder.encode(t.wbxml);
+        outer.spliceBody(at, length, replacement);
+        types[owner * 2 + 1] = replacement.length;
+      }
     }
   }
 }
 
 const utf8Decoder = new TextDecoder();
+
+interface NsCacheEntry {
+  bytes: Uint8Array;
+  page: number;
+}
+
+/**
+ * The code page a namespace declaration names. Documents redeclare the same few namespaces on
+ * element after element (libwbxml puts xmlns on every MetInf element), so the answer is cached
+ * by the declaration's raw bytes.
+ */
+function namespacePage(s: XmlScanner, set: CodePageSet, cache: NsCacheEntry[], start: number, end: number): number {
+  const b = s.bytes;
+  for (let i = 0; i < cache.length; i++) {
+    const c = cache[i].bytes;
+    if (c.length !== end - start) continue;
+    let k = 0;
+    while (k < c.length && c[k] === b[start + k]) k++;
+    if (k === c.length) return cache[i].page;
+  }
+  const page = set.namespacePages.get(s.namespaceUri().toLowerCase()) ?? -1;
+  if (cache.length < 8) cache.push({ bytes: b.slice(start, end), page });
+  return page;
+}
+
+/** Whether every attribute of the current tag is `xmlns` or `xmlns:*` (checked on bytes). */
+function onlyNamespaceDeclarations(s: XmlScanner): boolean {
+  const b = s.bytes;
+  for (let i = 0; i < s.attrCount; i++) {
+    const a = s.attrNameStart(i), e = s.attrNameEnd(i);
+    if (e - a < 5 || b[a] !== 0x78 || b[a + 1] !== 0x6d || b[a + 2] !== 0x6c || b[a + 3] !== 0x6e || b[a + 4] !== 0x73) return false;
+    if (e - a > 5 && b[a + 5] !== 0x3a) return false;
+  }
+  return true;
+}
+
 const idCache = new WeakMap<object, number>();
 function idOf(set: CodePageSet, el: { page: number; name: string }): number {
   let id = idCache.get(el);
@@ -331,5 +405,18 @@ function idOf(set: CodePageSet, el: { page: number; name: string }): number {
 export function xmlToWbxml(xml: string | Uint8Array, options: XmlToWbxmlOptions = {}): Uint8Array {
   const limits = { maxDepth: options.maxDepth, maxBytes: options.maxBytes };
   const scanner = typeof xml === 'string' ? XmlScanner.fromString(xml, limits) : new XmlScanner(xml, limits);
-  return new XmlToWbxmlConverter(options).convert(scanner);
+  // One converter reused call after call (its writers keep their grown buffers); a call made
+  // while another runs gets its own.
+  const c = busy ? new XmlToWbxmlConverter() : shared;
+  const own = c === shared;
+  if (own) busy = true;
+  try {
+    c.configure(options);
+    return c.convert(scanner);
+  } finally {
+    if (own) busy = false;
+  }
 }
+
+const shared = new XmlToWbxmlConverter();
+let busy = false;

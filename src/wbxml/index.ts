@@ -20,3 +20,4 @@ export { wbxmlToXml, wbxmlToXmlBytes, type WbxmlToXmlOptions } from './to-xml.js
 export { toBase64, fromBase64 } from './base64.js';
 export { xmlToWbxml, type XmlToWbxmlOptions } from './from-xml.js';
 export { XmlScanner, XmlToken, unescapeXmlInto, type XmlScannerOptions } from './xml/scanner.js';
+export { disassemble, type DisassemblyLine } from './disassemble.js';

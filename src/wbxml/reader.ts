@@ -44,6 +44,8 @@ export type CodePageSource = 'forced' | 'public-id' | 'public-id-string' | 'root
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const LITERAL_FLAG = 0x40000000;
+const MODE_PENDING_END = 1;
+const MODE_ATTRS = 2;
 const EMPTY = new Uint8Array(0);
 const NO_NAMES: readonly (string | undefined)[] = [];
 
@@ -78,15 +80,17 @@ export class WbxmlReader {
   /** Tag (START_TAG/END_TAG): code page and token (0..0x3F); for a literal tag, token is -1. */
   page = 0;
   token = 0;
-  /** For literal tags and attributes: the string-table offset of the name, else -1. */
+  /**
+   * For a literal tag (`token === -1`) or literal attribute (`attrToken === -1`): the string-table
+   * offset of its name. Not meaningful otherwise.
+   */
   literal = -1;
-  hasAttributes = false;
-  hasContent = false;
+  /** The tag byte of the last START_TAG (bit 7: attributes, bit 6: content). */
+  tagByte = 0;
   /** TEXT / OPAQUE / EXTENSION: byte range of the data in `bytes`. */
   start = 0;
   end = 0;
-  /** TEXT came from the string table (STR_T). */
-  fromTable = false;
+
   /** ENTITY: the code point. */
   entity = 0;
   /** EXTENSION: 0, 1 or 2; `extKind` 'i' (inline string), 't' (table index in `entity`), '' (none). */
@@ -102,11 +106,12 @@ export class WbxmlReader {
   private pos = 0;
   private limit = 0;
   private tagPage = 0;
+  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
   private curAttrPage = 0;
   private names: readonly (string | undefined)[] = NO_NAMES;
   private stack = new Int32Array(DEFAULT_MAX_DEPTH + 1);
-  private pendingEnd = false;
-  private inAttrs = false;
+  /** 0 = content; MODE_PENDING_END = report the END_TAG of an empty element next; MODE_ATTRS = in an attribute list or PI. */
+  private mode = 0;
   private inPi = false;
   private rootSeen = false;
   private strict = true;
@@ -138,11 +143,13 @@ export class WbxmlReader {
       throw new WbxmlError('SIZE_LIMIT', this.maxBytes, `document of ${input.length} bytes is larger than maxBytes (${this.maxBytes})`);
     }
     this.bytes = input;
+    this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
     this.limit = input.length;
     this.pos = 0;
     this.depth = 0;
     this.kind = TokenKind.EOF;
-    this.pendingEnd = this.inAttrs = this.inPi = this.rootSeen = false;
+    this.mode = 0;
+    this.inPi = this.rootSeen = false;
     this.tagPage = this.curAttrPage = 0;
     this.tableCache = undefined;
     this.publicIdString = undefined;
@@ -244,22 +251,93 @@ export class WbxmlReader {
    * (strict mode refuses trailing bytes other than processing instructions).
    */
   next(): number {
-    if (this.pendingEnd) {
-      this.pendingEnd = false;
+    // The fast path is kept small enough for V8 to inline it into the caller's loop: a known tag
+    // inside the root, END, and a short STR_I. Everything else goes through nextSlow().
+    if (this.mode === 0) {
+      const p = this.pos;
+      const d = this.depth;
+      if (p < this.limit && d > 0) {
+        const b = this.bytes;
+        const t = b[p];
+        const token = t & TAG_MASK;
+        if (token >= 5) {
+          if (d < this.maxDepth && this.names[token] !== undefined) {
+            this.offset = p;
+            this.pos = p + 1;
+            this.depth = d + 1;
+            this.page = this.tagPage;
+            this.token = token;
+            this.tagByte = t;
+            this.stack[d + 1] = (this.tagPage << 8) | token;
+            if (t >= TAG_ATTRS) this.mode = MODE_ATTRS;
+            else if ((t & TAG_CONTENT) === 0) this.mode = MODE_PENDING_END;
+            return (this.kind = TokenKind.START_TAG);
+          }
+        } else if (t === END) {
+          this.offset = p;
+          this.pos = p + 1;
+          const id = this.stack[d];
+          if ((id & LITERAL_FLAG) === 0) {
+            this.depth = d - 1;
+            this.page = id >>> 8;
+            this.token = id & 0xff;
+            return (this.kind = TokenKind.END_TAG);
+          }
+          return this.closeElement();
+        } else if (t === STR_I) {
+          const lim = this.limit;
+          const i = scanZero(b, this.view, p + 1, lim);
+          if (i < lim) {
+            this.offset = p;
+            this.start = p + 1;
+            this.end = i;
+            this.pos = i + 1;
+            return (this.kind = TokenKind.TEXT);
+          }
+        }
+      }
+    }
+    return this.nextSlow();
+  }
+
+  private nextSlow(): number {
+    if (this.mode !== 0) {
+      if (this.mode === MODE_ATTRS) return this.nextAttr();
+      this.mode = 0;
       return this.closeElement();
     }
-    if (this.inAttrs) return this.nextAttr();
     const b = this.bytes;
     for (;;) {
       const p = this.pos;
       if (p >= this.limit) return this.atEnd();
       const t = b[p];
       this.offset = p;
+      // Every global token has (t & 0x3F) < 5 (WBXML §7.1): anything else is a tag, the commonest
+      // token, so it is decided first, then END and STR_I, then the rest in a switch.
+      const token = t & TAG_MASK;
+      if (token >= 5) {
+        if (this.depth === 0 && this.rootSeen) return this.trailing(p);
+        if (this.names[token] === undefined && this.strict) {
+          throw new WbxmlError('UNKNOWN_TAG', p, `tag token ${hexByte(token)} is not defined on code page ${this.tagPage}${this.codePages ? ` of ${this.codePages.name}` : ''}`);
+        }
+        this.pos = p + 1;
+        return this.openElement(t, token, -1);
+      }
       if (this.depth === 0 && t !== PI && t !== SWITCH_PAGE) {
         if (this.rootSeen) return this.trailing(p);
-        if ((t & TAG_MASK) < 5 && t !== LITERAL && t !== LITERAL_A && t !== LITERAL_C && t !== LITERAL_AC) {
+        if (t !== LITERAL && t !== LITERAL_A && t !== LITERAL_C && t !== LITERAL_AC) {
           throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} before the root element`);
         }
+      }
+      if (t === END) {
+        this.pos = p + 1;
+        return this.closeElement();
+      }
+      if (t === STR_I) {
+        this.start = p + 1;
+        this.end = this.scanNul(p + 1);
+        this.pos = this.end + 1;
+                return (this.kind = TokenKind.TEXT);
       }
       switch (t) {
         case SWITCH_PAGE: {
@@ -274,23 +352,10 @@ export class WbxmlReader {
           this.pos = p + 2;
           continue;
         }
-        case END: {
-          if (this.depth === 0) throw new WbxmlError('UNBALANCED', p, 'END with no element open');
-          this.pos = p + 1;
-          return this.closeElement();
-        }
-        case STR_I: {
-          this.start = p + 1;
-          this.end = this.scanNul(p + 1);
-          this.pos = this.end + 1;
-          this.fromTable = false;
-          return (this.kind = TokenKind.TEXT);
-        }
         case STR_T: {
           this.pos = p + 1;
           this.tableRange(this.mb(), p);
-          this.fromTable = true;
-          return (this.kind = TokenKind.TEXT);
+                    return (this.kind = TokenKind.TEXT);
         }
         case OPAQUE: {
           this.pos = p + 1;
@@ -323,7 +388,7 @@ export class WbxmlReader {
         }
         case PI: {
           this.pos = p + 1;
-          this.inAttrs = true;
+          this.mode = MODE_ATTRS;
           this.inPi = true;
           return (this.kind = TokenKind.PI);
         }
@@ -350,14 +415,8 @@ export class WbxmlReader {
           this.pos = p + 1;
           return (this.kind = TokenKind.EXTENSION);
         }
-        default: {
-          this.pos = p + 1;
-          const token = t & TAG_MASK;
-          if (this.names[token] === undefined && this.strict) {
-            throw new WbxmlError('UNKNOWN_TAG', p, `tag token ${hexByte(token)} is not defined on code page ${this.tagPage}${this.codePages ? ` of ${this.codePages.name}` : ''}`);
-          }
-          return this.openElement(t, token, -1);
-        }
+        default:
+          throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} is not a WBXML token`);
       }
     }
   }
@@ -371,15 +430,11 @@ export class WbxmlReader {
     this.rootSeen = true;
     this.page = this.tagPage;
     this.token = token;
-    this.literal = literalIndex;
-    this.hasAttributes = (t & TAG_ATTRS) !== 0;
-    this.hasContent = (t & TAG_CONTENT) !== 0;
+    if (literalIndex >= 0) this.literal = literalIndex;
+    this.tagByte = t;
     this.stack[depth] = literalIndex >= 0 ? LITERAL_FLAG | literalIndex : (this.tagPage << 8) | token;
-    if (this.hasAttributes) {
-      this.inAttrs = true;
-    } else if (!this.hasContent) {
-      this.pendingEnd = true;
-    }
+    if (t & TAG_ATTRS) this.mode = MODE_ATTRS;
+    else if ((t & TAG_CONTENT) === 0) this.mode = MODE_PENDING_END;
     return (this.kind = TokenKind.START_TAG);
   }
 
@@ -389,13 +444,10 @@ export class WbxmlReader {
       this.literal = id & ~LITERAL_FLAG;
       this.token = -1;
     } else {
-      this.literal = -1;
       this.page = id >>> 8;
       this.token = id & 0xff;
     }
     this.depth--;
-    this.hasContent = false;
-    this.hasAttributes = false;
     return (this.kind = TokenKind.END_TAG);
   }
 
@@ -416,11 +468,11 @@ export class WbxmlReader {
         }
         case END: {
           this.pos = p + 1;
-          this.inAttrs = false;
+          this.mode = 0;
           if (this.inPi) {
             this.inPi = false;
           } else if (!this.hasContent) {
-            this.pendingEnd = true;
+            this.mode = MODE_PENDING_END;
           }
           return (this.kind = TokenKind.ATTRS_END);
         }
@@ -428,14 +480,12 @@ export class WbxmlReader {
           this.start = p + 1;
           this.end = this.scanNul(p + 1);
           this.pos = this.end + 1;
-          this.fromTable = false;
-          return (this.kind = TokenKind.TEXT);
+                    return (this.kind = TokenKind.TEXT);
         }
         case STR_T: {
           this.pos = p + 1;
           this.tableRange(this.mb(), p);
-          this.fromTable = true;
-          return (this.kind = TokenKind.TEXT);
+                    return (this.kind = TokenKind.TEXT);
         }
         case ENTITY: {
           this.pos = p + 1;
@@ -494,7 +544,6 @@ export class WbxmlReader {
           this.pos = p + 1;
           this.attrPage = this.curAttrPage;
           this.attrToken = t;
-          this.literal = -1;
           const set = this.codePages;
           const known = t < 0x80 ? set?.attrStarts[this.curAttrPage]?.[t] : set?.attrValueNames[this.curAttrPage]?.[t];
           if (known === undefined && this.strict) {
@@ -526,15 +575,13 @@ export class WbxmlReader {
 
   /** Offset of the NUL that ends the inline string starting at `from`. */
   private scanNul(from: number): number {
-    const b = this.bytes;
     const limit = this.limit;
-    let i = from;
-    // Short strings dominate DM messages: a plain loop beats indexOf's call cost below ~24 bytes.
-    const quick = from + 24 < limit ? from + 24 : limit;
-    while (i < quick && b[i] !== 0) i++;
+    // Words first; for long runs (base64 blobs) indexOf's native scan wins over the JS loop.
+    const quick = from + 64 < limit ? from + 64 : limit;
+    let i = scanZero(this.bytes, this.view, from, quick);
     if (i < quick) return i;
     if (i < limit) {
-      i = b.indexOf(0, i);
+      i = this.bytes.indexOf(0, i);
       if (i >= 0 && i < limit) return i;
     }
     throw new WbxmlError('TRUNCATED', from - 1, 'input ends inside an inline string (no NUL terminator)');
@@ -570,6 +617,21 @@ export class WbxmlReader {
 
   // --- accessors (allocate only when called) -------------------------------------------------
 
+  /** START_TAG: the tag has attributes (ATTR_* tokens follow, then ATTRS_END). */
+  get hasAttributes(): boolean {
+    return (this.tagByte & TAG_ATTRS) !== 0;
+  }
+
+  /** START_TAG: the tag has content; without it, END_TAG comes next. */
+  get hasContent(): boolean {
+    return (this.tagByte & TAG_CONTENT) !== 0;
+  }
+
+  /** TEXT came from the string table (STR_T) rather than inline (STR_I). */
+  get fromTable(): boolean {
+    return this.start < this.stringTableEnd && this.start >= this.stringTableStart;
+  }
+
   /** The current TEXT or EXTENSION string, decoded from the document charset. */
   text(): string {
     if (this.fromTable && this.kind === TokenKind.TEXT) {
@@ -597,26 +659,26 @@ export class WbxmlReader {
 
   /** Name of the current tag (START_TAG / END_TAG). */
   tagName(): string {
-    if (this.literal >= 0) return this.tableString(this.literal);
+    if (this.token < 0) return this.tableString(this.literal);
     const name = this.codePages?.tagNames[this.page]?.[this.token];
     return name ?? unknownTagName(this.page, this.token);
   }
 
   /** Namespace of the current tag's code page ('' for literal tags or unknown pages). */
   tagNamespace(): string {
-    if (this.literal >= 0) return '';
+    if (this.token < 0) return '';
     return this.codePages?.pageNamespaces[this.page] ?? '';
   }
 
   /** Name of the current ATTR_START. */
   attrName(): string {
-    if (this.literal >= 0) return this.tableString(this.literal);
+    if (this.attrToken < 0) return this.tableString(this.literal);
     return this.codePages?.attrStarts[this.attrPage]?.[this.attrToken]?.name ?? `unknown-attr-${this.attrPage}-${this.attrToken.toString(16)}`;
   }
 
   /** The value prefix some attribute start tokens carry (`href="http://` style), or ''. */
   attrValuePrefix(): string {
-    if (this.literal >= 0) return '';
+    if (this.attrToken < 0) return '';
     return this.codePages?.attrStarts[this.attrPage]?.[this.attrToken]?.valuePrefix ?? '';
   }
 
@@ -647,6 +709,21 @@ export class WbxmlReader {
   }
 }
 
+/**
+ * Offset of the first 0 byte in b[i, lim), or lim. Four bytes at a time: a word has a zero byte
+ * iff (v - 0x01010101) & ~v & 0x80808080 is non-zero (the classic SWAR test).
+ */
+function scanZero(b: Uint8Array, dv: DataView, i: number, lim: number): number {
+  const l4 = lim - 4;
+  while (i <= l4) {
+    const v = dv.getInt32(i, true);
+    if (((v - 0x01010101) & ~v & 0x80808080) !== 0) break;
+    i += 4;
+  }
+  while (i < lim && b[i] !== 0) i++;
+  return i;
+}
+
 function resolveSet(registry: CodePageRegistry, v: CodePageSet | string | undefined): CodePageSet | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return v;
@@ -667,7 +744,7 @@ function hexMb(v: number): string {
 /** Moves an error found inside a nested document to its place in the outer one. */
 export function rebase(e: unknown, base: number): unknown {
   if (e instanceof WbxmlError && e.offset >= 0) {
-    const moved = new WbxmlError(e.code, e.offset + base, e.message.replace(/ \(at byte \d+\)$/, '') + ' in a nested document');
+    const moved = new WbxmlError(e.code, e.offset + base, e.detail.endsWith(' in a nested document') ? e.detail : e.detail + ' in a nested document');
     return moved;
   }
   return e;

@@ -11,7 +11,7 @@ import type { CodePageSet } from './code-page.js';
 import { base64Into, base64Length } from './base64.js';
 import { WbxmlError } from './errors.js';
 import { WbxmlReader, rebase, unknownTagName, type WbxmlReaderOptions } from './reader.js';
-import { firstInvalidUtf8, utf8Encoder } from './text.js';
+import { decodeText, firstInvalidUtf8, utf8Encoder } from './text.js';
 import { CHARSET_UTF_8, TokenKind } from './tokens.js';
 import { XmlOutput } from './xml/output.js';
 
@@ -33,8 +33,14 @@ export interface WbxmlToXmlOptions extends WbxmlReaderOptions {
 }
 
 interface TagBytes {
-  open: (Uint8Array | undefined)[][];
-  close: (Uint8Array | undefined)[][];
+  /** Every name is ASCII (true for all built-in code pages). */
+  ascii: boolean;
+  /** By `page << 6 | token`: `<Name`, `<Name>`, `</Name>` (bytes, and packed words for ASCII). */
+  open: (Uint8Array | undefined)[];
+  openGt: (Uint8Array | undefined)[];
+  close: (Uint8Array | undefined)[];
+  openGtWords: (Int32Array | undefined)[];
+  closeWords: (Int32Array | undefined)[];
   xmlns: (Uint8Array | undefined)[];
 }
 
@@ -43,17 +49,37 @@ const tagBytesCache = new WeakMap<CodePageSet, TagBytes>();
 function tagBytes(set: CodePageSet): TagBytes {
   let t = tagBytesCache.get(set);
   if (t) return t;
-  t = { open: [], close: [], xmlns: [] };
+  const size = set.tagNames.length << 6;
+  t = {
+    ascii: true, open: new Array(size).fill(undefined), openGt: new Array(size).fill(undefined),
+    close: new Array(size).fill(undefined), openGtWords: new Array(size).fill(undefined),
+    closeWords: new Array(size).fill(undefined), xmlns: [],
+  };
   for (let p = 0; p < set.tagNames.length; p++) {
     const names = set.tagNames[p];
     if (!names) continue;
-    t.open[p] = names.map((n) => (n === undefined ? undefined : utf8Encoder.encode('<' + n)));
-    t.close[p] = names.map((n) => (n === undefined ? undefined : utf8Encoder.encode('</' + n + '>')));
+    for (let k = 0; k < names.length; k++) {
+      const n = names[k];
+      if (n === undefined) continue;
+      t.open[(p << 6) | k] = utf8Encoder.encode('<' + n);
+      t.openGt[(p << 6) | k] = utf8Encoder.encode('<' + n + '>');
+      t.close[(p << 6) | k] = utf8Encoder.encode('</' + n + '>');
+      t.openGtWords[(p << 6) | k] = packWords(t.openGt[(p << 6) | k]!);
+      t.closeWords[(p << 6) | k] = packWords(t.close[(p << 6) | k]!);
+    }
     const ns = set.pageNamespaces[p];
     t.xmlns[p] = ns === undefined ? undefined : utf8Encoder.encode(` xmlns="${escapeAttr(ns)}"`);
+    if (!/^[\x00-\x7f]*$/.test(names.join('') + (ns ?? ''))) t.ascii = false;
   }
   tagBytesCache.set(set, t);
   return t;
+}
+
+/** Bytes as little-endian 32-bit words (zero-padded). */
+function packWords(b: Uint8Array): Int32Array {
+  const w = new Int32Array(Math.ceil(b.length / 4));
+  for (let i = 0; i < b.length; i++) w[i >> 2] |= b[i] << ((i & 3) * 8);
+  return w;
 }
 
 function escapeAttr(s: string): string {
@@ -68,6 +94,7 @@ function idOf(set: CodePageSet, el: { page: number; name: string } | undefined):
   return -1;
 }
 
+// Markup constants are ASCII: written with rawAscii.
 const CDATA_OPEN = utf8Encoder.encode('<![CDATA[');
 const CDATA_CLOSE = utf8Encoder.encode(']]>');
 const CDATA_CR = utf8Encoder.encode(']]>&#13;<![CDATA[');
@@ -85,13 +112,16 @@ interface MetaRecord {
 
 /** Converts a document; reusable. */
 class WbxmlToXmlConverter {
-  readonly out = new XmlOutput(8192);
-  private readonly indentUnit: string;
-  private readonly strict: boolean;
-  private readonly inline: boolean;
-  private readonly rewriteType: boolean;
+  private indentUnit = '';
+  private strict = true;
+  private inline = true;
+  private rewriteType = true;
+  private options: WbxmlToXmlOptions = {};
 
-  constructor(private readonly options: WbxmlToXmlOptions) {
+  constructor(readonly out: XmlOutput) {}
+
+  configure(options: WbxmlToXmlOptions): void {
+    this.options = options;
     const ind = options.indent;
     this.indentUnit = ind === true ? '  ' : typeof ind === 'number' && ind > 0 ? ' '.repeat(Math.min(ind, 16)) : '';
     this.strict = options.strict ?? true;
@@ -117,87 +147,113 @@ class WbxmlToXmlConverter {
     const set = r.codePages;
     const names = set ? tagBytes(set) : undefined;
     const rule = set?.nested;
-    const carrierId = set && rule ? idOf(set, rule.carrier) : -1;
-    const typeId = set && rule ? idOf(set, rule.typeElement) : -1;
-    const formatId = set && rule ? idOf(set, rule.formatElement) : -1;
+    const carrierId = set && rule ? idOf(set, rule.carrier) : -2;
+    const typeId = set && rule ? idOf(set, rule.typeElement) : -2;
+    const formatId = set && rule ? idOf(set, rule.formatElement) : -2;
     const max = (this.options.maxDepth ?? 64) + 2;
     const pageAt = new Int32Array(max).fill(-1);
     const hadChild = new Uint8Array(max);
     const carrier = new Uint8Array(max);
-    const types: (MetaRecord | undefined)[] = [];
-    const formats: (MetaRecord | undefined)[] = [];
-    let capture = 0; // 1 = inside Type, 2 = inside Format
+    // Governing Meta/Type and Meta/Format texts, recorded by the depth of the element owning the
+    // Meta: [input start, input end, output offset, output length]; decoded only when needed.
+    const types = new Int32Array(max * 4).fill(-1);
+    const formats = new Int32Array(max * 4).fill(-1);
+    let capture: Int32Array | undefined;
     let captureDepth = -1;
     const indent = this.indentUnit;
     const strict = this.strict;
     const utf8 = r.charset === CHARSET_UTF_8;
+    const asciiNames = names !== undefined && names.ascii;
     let first = out.pos === 0;
 
     for (;;) {
       const k = r.next();
       if (k === TokenKind.START_TAG) {
         const d = r.depth;
-        if (indent && !first) this.newline(level + d - 1);
-        first = false;
-        hadChild[d - 1] = 1;
-        hadChild[d] = 0;
-        types[d] = undefined;
-        formats[d] = undefined;
-        const literal = r.literal >= 0;
-        const page = r.page, token = r.token;
-        const open = literal || !names ? undefined : names.open[page]?.[token];
-        if (open) out.raw(open);
-        else { out.ascii('<'); out.string(this.xmlName(r.tagName(), r.offset), false); }
-        if (!literal) {
-          if (d === 1 || page !== pageAt[d - 1]) {
-            const ns = names?.xmlns[page];
-            if (ns) out.raw(ns);
-          }
-          pageAt[d] = page;
-        } else {
-          pageAt[d] = pageAt[d - 1];
+        if (indent) {
+          if (!first) this.newline(level + d - 1);
+          hadChild[d - 1] = 1;
+          hadChild[d] = 0;
         }
-        const id = literal ? -1 : (page << 8) | token;
-        carrier[d] = id === carrierId && id >= 0 ? 1 : 0;
-        if (id === typeId && id >= 0) { capture = 1; captureDepth = d; }
-        else if (id === formatId && id >= 0) { capture = 2; captureDepth = d; }
+        first = false;
+        const page = r.page, token = r.token;
+        if (token >= 0 && names !== undefined) {
+          const key = (page << 6) | token;
+          if (rule !== undefined) {
+            types[d * 4] = -1;
+            formats[d * 4] = -1;
+            const id = (page << 8) | token;
+            carrier[d] = id === carrierId ? 1 : 0;
+            if (id === typeId) { capture = types; captureDepth = d; }
+            else if (id === formatId) { capture = formats; captureDepth = d; }
+          }
+          const nsChange = page !== pageAt[d - 1] || d === 1;
+          pageAt[d] = page;
+          if (!nsChange && r.tagByte >= 0x40 && r.tagByte < 0x80) {
+            // The common case: `<Name>` in one copy.
+            const openGt = names.openGt[key];
+            if (openGt !== undefined) {
+              if (asciiNames) out.words(names.openGtWords[key]!, openGt.length);
+              else out.raw(openGt);
+              continue;
+            }
+          }
+          this.openTag(r, names, key, nsChange, asciiNames);
+        } else {
+          carrier[d] = 0;
+          pageAt[d] = token >= 0 ? page : pageAt[d - 1];
+          out.byte(0x3c);
+          out.string(this.xmlName(r.tagName(), r.offset), false);
+        }
         if (r.hasAttributes) this.attributes(r);
         if (!r.hasContent) {
-          out.ascii('/>');
+          out.byte(0x2f);
+          out.byte(0x3e);
           r.next(); // the END_TAG the reader reports for an element without content
-          if (captureDepth === d) capture = 0;
+          if (captureDepth === d) { capture = undefined; captureDepth = -1; }
         } else {
-          out.ascii('>');
+          out.byte(0x3e);
         }
       } else if (k === TokenKind.END_TAG) {
         const d = r.depth + 1;
         if (indent && hadChild[d]) this.newline(level + d - 1);
-        const close = r.literal >= 0 || !names ? undefined : names.close[r.page]?.[r.token];
-        if (close) out.raw(close);
-        else { out.ascii('</'); out.string(this.xmlName(r.tagName(), r.offset), false); out.ascii('>'); }
-        if (captureDepth === d) capture = 0;
+        const ckey = (r.page << 6) | r.token;
+        const close = r.token < 0 || names === undefined ? undefined : names.close[ckey];
+        if (close !== undefined) {
+          if (asciiNames) out.words(names!.closeWords[ckey]!, close.length);
+          else out.raw(close);
+        } else {
+          out.byte(0x3c);
+          out.byte(0x2f);
+          out.string(this.xmlName(r.tagName(), r.offset), false);
+          out.byte(0x3e);
+        }
+        if (captureDepth === d) { capture = undefined; captureDepth = -1; }
         if (d === 1) break;
       } else if (k === TokenKind.TEXT) {
         const at = out.pos;
         if (utf8) out.text(r.bytes, r.start, r.end, false, strict, r.start);
         else out.string(r.text(), false, strict, r.start);
-        if (capture !== 0 && r.depth === captureDepth) {
-          const rec = { value: r.text().trim(), at, length: out.pos - at };
-          if (captureDepth >= 2) (capture === 1 ? types : formats)[captureDepth - 2] = rec;
+        if (capture !== undefined && r.depth === captureDepth && captureDepth >= 2) {
+          const i = (captureDepth - 2) * 4;
+          capture[i] = r.start;
+          capture[i + 1] = r.end;
+          capture[i + 2] = at;
+          capture[i + 3] = out.pos - at;
         }
       } else if (k === TokenKind.ENTITY) {
         out.string(String.fromCodePoint(r.entity), false, strict, r.offset);
       } else if (k === TokenKind.OPAQUE) {
         const d = r.depth;
         if (carrier[d] && this.inline && rule && nesting < MAX_NESTING) {
-          const rec = types[d - 1] ?? types[d - 2];
+          const rec = this.record(r, types, d - 1) ?? this.record(r, types, d - 2);
           const match = rec && rule.types.find((t) => t.wbxml === rec.value || t.xml === rec.value);
           if (rec && match && this.nestedDocument(r, level + d, nesting, rec, match.xml)) {
             hadChild[d] = 1;
             continue;
           }
         }
-        this.opaque(r, formats[d - 1] ?? formats[d - 2]);
+        this.opaque(r, carrier[d] ? this.record(r, formats, d - 1) ?? this.record(r, formats, d - 2) : undefined);
       } else if (k === TokenKind.EXTENSION) {
         if (r.extKind === '') {
           if (strict) throw new WbxmlError('UNKNOWN_TOKEN', r.offset, `extension token EXT_${r.ext} has no XML form`);
@@ -213,6 +269,35 @@ class WbxmlToXmlConverter {
     if (r.depth === 0) {
       while (r.next() === TokenKind.PI) this.processingInstruction(r);
     }
+  }
+
+  /** `<Name` plus the namespace declaration when the code page changes (no `>` yet). */
+  private openTag(r: WbxmlReader, names: TagBytes, key: number, nsChange: boolean, asciiNames: boolean): void {
+    const out = this.out;
+    const open = names.open[key];
+    if (open !== undefined) {
+      if (asciiNames) out.rawAscii(open);
+      else out.raw(open);
+    } else {
+      out.byte(0x3c);
+      out.string(this.xmlName(r.tagName(), r.offset), false);
+    }
+    if (nsChange) {
+      const ns = names.xmlns[r.page];
+      if (ns !== undefined) {
+        if (asciiNames) out.rawAscii(ns);
+        else out.raw(ns);
+      }
+    }
+  }
+
+  /** The Meta text recorded for the element at `depth`, decoded now. */
+  private record(r: WbxmlReader, recs: Int32Array, depth: number): MetaRecord | undefined {
+    if (depth < 0) return undefined;
+    const i = depth * 4;
+    if (recs[i] < 0) return undefined;
+    const value = decodeText(r.bytes, recs[i], recs[i + 1], r.charset, false).trim();
+    return { value, at: recs[i + 2], length: recs[i + 3] };
   }
 
   /** A literal name from the string table must still be an XML name. */
@@ -249,22 +334,22 @@ class WbxmlToXmlConverter {
     const out = this.out;
     const b = r.bytes, s = r.start, e = r.end;
     if (isXmlText(b, s, e)) {
-      out.raw(CDATA_OPEN);
+      out.rawAscii(CDATA_OPEN);
       let from = s;
       for (let i = s; i < e; i++) {
         const c = b[i];
         if (c === 0x0d) {
           out.raw(b.subarray(from, i));
-          out.raw(CDATA_CR);
+          out.rawAscii(CDATA_CR);
           from = i + 1;
         } else if (c === 0x3e && i >= s + 2 && b[i - 1] === 0x5d && b[i - 2] === 0x5d) {
           out.raw(b.subarray(from, i - 2));
-          out.raw(CDATA_SPLIT);
+          out.rawAscii(CDATA_SPLIT);
           from = i + 1;
         }
       }
       out.raw(b.subarray(from, e));
-      out.raw(CDATA_CLOSE);
+      out.rawAscii(CDATA_CLOSE);
       return;
     }
     // Binary data: base64, and the Format that governs it says so.
@@ -355,16 +440,35 @@ function isXmlText(b: Uint8Array, s: number, e: number): boolean {
  * @public
  */
 export function wbxmlToXml(bytes: Uint8Array, options: WbxmlToXmlOptions = {}): string {
-  const c = new WbxmlToXmlConverter(options);
-  c.document(bytes);
-  return c.out.toString();
+  return convert(bytes, options, false) as string;
+}
+
+// One converter and output buffer, reused call after call (the buffer keeps its grown size);
+// a call made while another runs (from an error handler, say) gets a fresh pair.
+const shared = new WbxmlToXmlConverter(new XmlOutput(64 * 1024));
+let busy = false;
+
+function convert(bytes: Uint8Array, options: WbxmlToXmlOptions, asBytes: boolean): string | Uint8Array {
+  const c = busy ? new WbxmlToXmlConverter(new XmlOutput(Math.max(4096, bytes.length * 3))) : shared;
+  const own = c === shared;
+  if (own) busy = true;
+  try {
+    c.out.reset();
+    c.configure(options);
+    c.document(bytes);
+    return asBytes ? c.out.toBytes() : c.out.toString();
+  } finally {
+    if (own) {
+      busy = false;
+      // Do not pin a huge buffer after an unusually large document.
+      if (c.out.buf.length > 8 * 1024 * 1024) c.out.setBuffer(new Uint8Array(64 * 1024));
+    }
+  }
 }
 
 /** Like {@link wbxmlToXml}, returning the UTF-8 bytes of the XML. @public */
 export function wbxmlToXmlBytes(bytes: Uint8Array, options: WbxmlToXmlOptions = {}): Uint8Array {
-  const c = new WbxmlToXmlConverter(options);
-  c.document(bytes);
-  return c.out.toBytes();
+  return convert(bytes, options, true) as Uint8Array;
 }
 
 export { unknownTagName };

@@ -131,6 +131,11 @@ export class WbxmlWriter {
     if (this.useTable) this.table.shift(at, delta);
   }
 
+  /** A view of body bytes written so far (valid until the next write). */
+  bodyView(start: number, end: number): Uint8Array {
+    return this.buf.subarray(start, Math.min(end, this.pos));
+  }
+
   /** Closes a pending attribute list and marks the open element as having content. */
   private content(): void {
     if (this.attrsOpen) {
@@ -264,19 +269,27 @@ export class WbxmlWriter {
     if (end <= start) return this;
     this.inContent();
     const n = end - start;
-    this.ensure(n + 2);
+    if (this.pos + n + 2 > this.buf.length) this.grow(n + 2);
     const b = this.buf;
     const at = this.pos;
-    b[this.pos++] = STR_I;
-    const from = this.pos;
-    b.set(bytes.subarray(start, end), from);
-    this.pos += n;
-    b[this.pos++] = 0;
-    if (b.indexOf(0, from) !== this.pos - 1) {
-      this.pos = at;
-      throw new WbxmlError('INVALID_ARGUMENT', at, 'text contains U+0000, which WBXML strings cannot carry');
+    b[at] = STR_I;
+    let p = at + 1;
+    let zero = false;
+    if (n < 64) {
+      for (let i = start; i < end; i++) {
+        const c = bytes[i];
+        zero ||= c === 0;
+        b[p++] = c;
+      }
+    } else {
+      b.set(bytes.subarray(start, end), p);
+      zero = bytes.subarray(start, end).indexOf(0) >= 0;
+      p += n;
     }
-    if (this.useTable) this.table.text(at, from, this.pos - 1);
+    if (zero) throw new WbxmlError('INVALID_ARGUMENT', at, 'text contains U+0000, which WBXML strings cannot carry');
+    b[p] = 0;
+    this.pos = p + 1;
+    if (this.useTable) this.table.text(at, at + 1, p);
     return this;
   }
 

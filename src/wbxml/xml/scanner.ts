@@ -401,15 +401,20 @@ export class XmlScanner {
   private colonAt = -1;
   private declStart = 0;
   private err: unknown = null;
-  private readonly maxDepth: number;
+  /** Deepest element nesting accepted. */
+  readonly maxDepth: number;
   private readonly maxBytes: number;
   /** Open elements: name start and end per level. */
   private stack: Int32Array;
+  /** Per open element: offset of its local name within its qualified name (0 without prefix). */
+  private colonStack: Int32Array;
   /** Attributes of the current start tag: name start, name end, value start, value end. */
   private attrs = new Int32Array(64);
   /** Namespace declarations in scope: level, prefix start, prefix end, value start, value end. */
   private nsDecl = new Int32Array(40);
   private nsTop = 0;
+  /** The nsDecl row found by the last namespaceKey(). */
+  private nsKeySlot = 0;
   private scratch = new Uint8Array(0);
   // Duplicate-attribute hash table, used for tags with more than 8 attributes.
   private dupKey = new Int32Array(0);
@@ -421,6 +426,7 @@ export class XmlScanner {
     this.maxDepth = maxDepth;
     this.maxBytes = maxBytes;
     this.stack = new Int32Array(2 * Math.min(maxDepth, DEFAULT_MAX_DEPTH) + 2);
+    this.colonStack = new Int32Array(this.stack.length >> 1);
     this.bytes = input;
     this.reset(input);
   }
@@ -500,25 +506,44 @@ export class XmlScanner {
    * undeclared prefix resolves to ''.
    */
   namespaceUri(): string {
+    const key = this.namespaceKey();
+    if (key === -1) return '';
+    if (key === -2) return XML_NAMESPACE;
+    return this.valueString(key, this.nsDecl[this.nsKeySlot + 4], true);
+  }
+
+  /** After `namespaceKey()` returned a key >= 0: the end of the declared value's raw bytes (it starts at the key). */
+  namespaceValueEnd(): number {
+    return this.nsDecl[this.nsKeySlot + 4];
+  }
+
+  /**
+   * A number that identifies the declaration giving the current element its namespace (the byte
+   * offset of the declared value), -1 for none, -2 for the `xml` prefix. Callers that map
+   * namespaces to something cache by it and call `namespaceUri()` only when it changes.
+   */
+  namespaceKey(): number {
     const d = this.depth;
-    if (d === 0 || this.kind === EOF) return '';
+    if (d === 0 || this.kind === EOF) return -1;
     const b = this.bytes;
     const ns = this.stack[2 * d - 2];
     const ne = this.stack[2 * d - 1];
-    let ps = ns;
     let pe = ns;
     for (let i = ns; i < ne; i++) {
       if (b[i] === COLON) { pe = i; break; }
     }
-    const pl = pe - ps;
+    const pl = pe - ns;
     const t = this.nsDecl;
     for (let k = this.nsTop - 1; k >= 0; k--) {
       const r = 5 * k;
       if (t[r] > d) continue;
-      if (t[r + 2] - t[r + 1] === pl && sameBytes(b, t[r + 1], ps, pl)) return this.valueString(t[r + 3], t[r + 4], true);
+      if (t[r + 2] - t[r + 1] === pl && sameBytes(b, t[r + 1], ns, pl)) {
+        this.nsKeySlot = r;
+        return t[r + 3];
+      }
     }
-    if (pl === 3 && b[ps] === 0x78 && b[ps + 1] === 0x6d && b[ps + 2] === 0x6c) return XML_NAMESPACE;
-    return '';
+    if (pl === 3 && b[ns] === 0x78 && b[ns + 1] === 0x6d && b[ns + 2] === 0x6c) return -2;
+    return -1;
   }
 
   /** TEXT: content with references decoded and line endings normalised; CDATA: content verbatim (line endings normalised). */
@@ -812,9 +837,13 @@ export class XmlScanner {
       const grown = new Int32Array(Math.min(2 * this.stack.length, 2 * this.maxDepth + 2));
       grown.set(this.stack);
       this.stack = grown;
+      const colons = new Int32Array(grown.length >> 1);
+      colons.set(this.colonStack);
+      this.colonStack = colons;
     }
     this.stack[2 * lvl - 2] = ns;
     this.stack[2 * lvl - 1] = ne;
+    this.colonStack[lvl - 1] = localStart - ns;
     this.level = lvl;
     this.phase = IN_ROOT;
     this.kind = START_TAG;
@@ -854,20 +883,30 @@ export class XmlScanner {
     const b = this.bytes;
     const len = this.len;
     const ns = p + 2;
-    const ne = this.scanName(ns, CTX_END_TAG, true);
+    // Well-formed documents close what they opened: compare with the open name's bytes first and
+    // scan the name only when that fails (to report the error precisely).
+    const d = this.level;
+    if (d === 0) {
+      const ne0 = this.scanName(ns, CTX_END_TAG, true);
+      if (this.phase === EPILOG) fail(b, 'TRAILING_DATA', p, `end tag </${sliceForMessage(b, ns, ne0)}> after the root element`);
+      fail(b, 'XML_SYNTAX', p, `end tag </${sliceForMessage(b, ns, ne0)}> without a start tag`);
+    }
+    const os = this.stack[2 * d - 2];
+    const oe = this.stack[2 * d - 1];
+    const n = oe - os;
+    let ne: number;
+    const matched = ns + n < len && NAME[b[ns + n]] === 0 && sameBytes(b, os, ns, n);
+    if (matched) {
+      ne = ns + n;
+    } else {
+      ne = this.scanName(ns, CTX_END_TAG, true);
+    }
     let q = ne;
     while (q < len && WS[b[q]] === 1) q++;
     if (q >= len || b[q] !== GT) {
       fail(b, 'XML_SYNTAX', q, `expected '>' to end </${sliceForMessage(b, ns, ne)}, found ${describeAt(b, q, len)}`);
     }
-    const d = this.level;
-    if (d === 0) {
-      if (this.phase === EPILOG) fail(b, 'TRAILING_DATA', p, `end tag </${sliceForMessage(b, ns, ne)}> after the root element`);
-      fail(b, 'XML_SYNTAX', p, `end tag </${sliceForMessage(b, ns, ne)}> without a start tag`);
-    }
-    const os = this.stack[2 * d - 2];
-    const oe = this.stack[2 * d - 1];
-    if (oe - os !== ne - ns || !sameBytes(b, os, ns, ne - ns)) {
+    if (!matched) {
       const at = positionIn(b, os - 1);
       fail(b, 'XML_MISMATCHED_TAG', p,
         `</${sliceForMessage(b, ns, ne)}> closes <${sliceForMessage(b, os, oe)}> (opened at line ${at.line}:${at.column})`);
@@ -879,7 +918,7 @@ export class XmlScanner {
     this.depth = d;
     this.nameStart = ns;
     this.nameEnd = ne;
-    this.localStart = this.colonAt < 0 ? ns : this.colonAt + 1;
+    this.localStart = ns + this.colonStack[d - 1];
     this.selfClosing = false;
     this.attrCount = 0;
     this.level = d - 1;

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * `syncml-dm`: the command line. Each command lives in its own module, loaded on demand so a
+ * decode does not pay for the server.
+ */
+import { describeError } from './errors.js';
+import { UsageError } from './args.js';
+
+interface CommandModule {
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  decode: { summary: 'WBXML to XML', load: () => import('./commands/decode.js') },
+  encode: { summary: 'XML to WBXML', load: () => import('./commands/encode.js') },
+  inspect: { summary: 'disassemble WBXML: every token with offset, hex and meaning', load: () => import('./commands/inspect.js') },
+};
+
+const VERSION = '0.1.0';
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `Usage: syncml-dm <command> [options]
+
+OMA DM 1.2 and WBXML from the command line.
+
+Commands:
+${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run 'syncml-dm <command> --help' for a command's options.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    const topic = cmd === 'help' ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) process.stdout.write((await COMMANDS[topic].load()).help);
+    else process.stdout.write(usage());
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  const entry = COMMANDS[cmd];
+  try {
+    if (!entry) throw new UsageError(`unknown command '${cmd}'`);
+    const mod = await entry.load();
+    return await mod.run(rest);
+  } catch (e) {
+    const { line, status } = describeError(e);
+    process.stderr.write(line + '\n');
+    return status;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => { process.exitCode = status; },
+  (e) => {
+    process.stderr.write(describeError(e).line + '\n');
+    process.exitCode = 1;
+  },
+);
