@@ -80,6 +80,8 @@ class XmlToWbxmlConverter {
     this.keepWs = options.keepWhitespace ?? false;
     this.cdataOpaque = (options.cdata ?? 'opaque') === 'opaque';
     this.rewrite = options.rewriteNestedType ?? true;
+    // A previous call may have stopped with an error in the middle of a text run.
+    this.run.parts = 0;
   }
 
   convert(s: XmlScanner): Uint8Array {
