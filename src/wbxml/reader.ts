@@ -109,6 +109,8 @@ export class WbxmlReader {
   private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
   private curAttrPage = 0;
   private names: readonly (string | undefined)[] = NO_NAMES;
+  /** `codePages.tagNames`, or no pages: what a SWITCH_PAGE in the fast path looks up. */
+  private pageNames: readonly (readonly (string | undefined)[] | undefined)[] = [];
   private stack = new Int32Array(DEFAULT_MAX_DEPTH + 1);
   /** 0 = content; MODE_PENDING_END = report the END_TAG of an empty element next; MODE_ATTRS = in an attribute list or PI. */
   private mode = 0;
@@ -209,6 +211,7 @@ export class WbxmlReader {
     // A document starts on page 0 whatever its root page: the SWITCH_PAGE must be in the body.
     this.tagPage = 0;
     this.names = set?.tagNames[0] ?? NO_NAMES;
+    this.pageNames = set?.tagNames ?? [];
   }
 
   /** The registered document type whose root element is the first tag of the body. */
@@ -254,27 +257,36 @@ export class WbxmlReader {
     // The fast path is kept small enough for V8 to inline it into the caller's loop: a known tag
     // inside the root, END, and a short STR_I. Everything else goes through nextSlow().
     if (this.mode === 0) {
-      const p = this.pos;
+      let p = this.pos;
       const d = this.depth;
-      if (p < this.limit && d > 0) {
+      if (p + 2 < this.limit && d > 0) {
         const b = this.bytes;
-        const t = b[p];
+        let t = b[p];
+        if (t === SWITCH_PAGE) {
+          // MetInf elements come wrapped in page switches: taken here, not in nextSlow(). pos stays
+          // on the SWITCH_PAGE, so nextSlow() can take this token too (an unknown page, say).
+          const names = this.pageNames[b[p + 1]];
+          if (names !== undefined) {
+            this.tagPage = b[p + 1];
+            this.names = names;
+            p += 2;
+            t = b[p];
+          }
+        }
+        this.offset = p;
         const token = t & TAG_MASK;
         if (token >= 5) {
-          if (d < this.maxDepth && this.names[token] !== undefined) {
-            this.offset = p;
+          // Tags with content and no attributes; the others (empty, with attributes) take nextSlow().
+          if ((t & 0xc0) === TAG_CONTENT && d < this.maxDepth && this.names[token] !== undefined) {
             this.pos = p + 1;
             this.depth = d + 1;
             this.page = this.tagPage;
             this.token = token;
             this.tagByte = t;
             this.stack[d + 1] = (this.tagPage << 8) | token;
-            if (t >= TAG_ATTRS) this.mode = MODE_ATTRS;
-            else if ((t & TAG_CONTENT) === 0) this.mode = MODE_PENDING_END;
             return (this.kind = TokenKind.START_TAG);
           }
         } else if (t === END) {
-          this.offset = p;
           this.pos = p + 1;
           const id = this.stack[d];
           if ((id & LITERAL_FLAG) === 0) {
@@ -288,7 +300,6 @@ export class WbxmlReader {
           const lim = this.limit;
           const i = scanZero(b, this.view, p + 1, lim);
           if (i < lim) {
-            this.offset = p;
             this.start = p + 1;
             this.end = i;
             this.pos = i + 1;
@@ -577,7 +588,7 @@ export class WbxmlReader {
   private scanNul(from: number): number {
     const limit = this.limit;
     // Words first; for long runs (base64 blobs) indexOf's native scan wins over the JS loop.
-    const quick = from + 64 < limit ? from + 64 : limit;
+    const quick = from + 48 < limit ? from + 48 : limit;
     let i = scanZero(this.bytes, this.view, from, quick);
     if (i < quick) return i;
     if (i < limit) {
