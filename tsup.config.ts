@@ -7,6 +7,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'wbxml/index': 'src/wbxml/index.ts',
     'syncml/index': 'src/syncml/index.ts',
+    'dm/index': 'src/dm/index.ts',
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
