@@ -323,8 +323,7 @@ export class WbxmlReader {
       if (p >= this.limit) return this.atEnd();
       const t = b[p];
       this.offset = p;
-      // Every global token has (t & 0x3F) < 5 (WBXML §7.1): anything else is a tag, the commonest
-      // token, so it is decided first, then END and STR_I, then the rest in a switch.
+      // Every global token has (t & 0x3F) < 5 (WBXML §7.1): anything else is a tag.
       const token = t & TAG_MASK;
       if (token >= 5) {
         if (this.depth === 0 && this.rootSeen) return this.trailing(p);
@@ -344,12 +343,8 @@ export class WbxmlReader {
         this.pos = p + 1;
         return this.closeElement();
       }
-      if (t === STR_I) {
-        this.start = p + 1;
-        this.end = this.scanNul(p + 1);
-        this.pos = this.end + 1;
-                return (this.kind = TokenKind.TEXT);
-      }
+      const v = this.valueToken(t, p, false);
+      if (v >= 0) return v;
       switch (t) {
         case SWITCH_PAGE: {
           if (p + 1 >= this.limit) throw new WbxmlError('TRUNCATED', p, 'input ends inside SWITCH_PAGE');
@@ -363,34 +358,6 @@ export class WbxmlReader {
           this.pos = p + 2;
           continue;
         }
-        case STR_T: {
-          this.pos = p + 1;
-          this.tableRange(this.mb(), p);
-                    return (this.kind = TokenKind.TEXT);
-        }
-        case OPAQUE: {
-          this.pos = p + 1;
-          const len = this.mb();
-          if (len > this.limit - this.pos) {
-            throw new WbxmlError('BAD_OPAQUE_LENGTH', p, `OPAQUE of ${len} bytes runs past the end of the input (${this.limit - this.pos} left)`);
-          }
-          if (this.version === 0 && this.strict) {
-            throw new WbxmlError('UNKNOWN_TOKEN', p, 'OPAQUE is not defined in WBXML 1.0');
-          }
-          this.start = this.pos;
-          this.end = this.pos + len;
-          this.pos = this.end;
-          return (this.kind = TokenKind.OPAQUE);
-        }
-        case ENTITY: {
-          this.pos = p + 1;
-          const cp = this.mb();
-          if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            throw new WbxmlError('BAD_ENTITY', p, `ENTITY ${cp} is not a Unicode scalar value`);
-          }
-          this.entity = cp;
-          return (this.kind = TokenKind.ENTITY);
-        }
         case LITERAL: case LITERAL_A: case LITERAL_C: case LITERAL_AC: {
           this.pos = p + 1;
           const idx = this.mb();
@@ -403,32 +370,73 @@ export class WbxmlReader {
           this.inPi = true;
           return (this.kind = TokenKind.PI);
         }
-        case EXT_I_0: case EXT_I_0 + 1: case EXT_I_2: {
-          this.ext = t - EXT_I_0;
-          this.extKind = 'i';
-          this.start = p + 1;
-          this.end = this.scanNul(p + 1);
-          this.pos = this.end + 1;
-          return (this.kind = TokenKind.EXTENSION);
-        }
-        case EXT_T_0: case EXT_T_0 + 1: case EXT_T_2: {
-          this.ext = t - EXT_T_0;
-          this.extKind = 't';
-          this.pos = p + 1;
-          this.entity = this.mb();
-          this.tableRange(this.entity, p);
-          return (this.kind = TokenKind.EXTENSION);
-        }
-        case EXT_0: case EXT_0 + 1: case EXT_2: {
-          this.ext = t - EXT_0;
-          this.extKind = '';
-          this.start = this.end = p + 1;
-          this.pos = p + 1;
-          return (this.kind = TokenKind.EXTENSION);
-        }
         default:
           throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} is not a WBXML token`);
       }
+    }
+  }
+
+  /**
+   * The tokens that may stand in content and in attribute values alike: STR_I, STR_T, ENTITY,
+   * OPAQUE and the extensions. Returns the kind, or -1 when `t` is none of them.
+   */
+  private valueToken(t: number, p: number, inAttrs: boolean): number {
+    switch (t) {
+      case STR_I:
+        this.start = p + 1;
+        this.end = this.scanNul(p + 1);
+        this.pos = this.end + 1;
+        return (this.kind = TokenKind.TEXT);
+      case STR_T:
+        this.pos = p + 1;
+        this.tableRange(this.mb(), p);
+        return (this.kind = TokenKind.TEXT);
+      case ENTITY: {
+        this.pos = p + 1;
+        const cp = this.mb();
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+          throw new WbxmlError('BAD_ENTITY', p, `ENTITY ${cp} is not a Unicode scalar value`);
+        }
+        this.entity = cp;
+        return (this.kind = TokenKind.ENTITY);
+      }
+      case OPAQUE: {
+        // OPAQUE came with WBXML 1.1 in content and 1.2 in attribute values.
+        if (this.strict && (inAttrs ? this.version < 2 : this.version === 0)) {
+          throw new WbxmlError('UNKNOWN_TOKEN', p, `OPAQUE ${inAttrs ? 'in an attribute value needs WBXML 1.2 or later' : 'is not defined in WBXML 1.0'}`);
+        }
+        this.pos = p + 1;
+        const len = this.mb();
+        if (len > this.limit - this.pos) {
+          throw new WbxmlError('BAD_OPAQUE_LENGTH', p, `OPAQUE of ${len} bytes runs past the end of the input (${this.limit - this.pos} left)`);
+        }
+        this.start = this.pos;
+        this.end = this.pos + len;
+        this.pos = this.end;
+        return (this.kind = TokenKind.OPAQUE);
+      }
+      case EXT_I_0: case EXT_I_0 + 1: case EXT_I_2:
+        this.ext = t - EXT_I_0;
+        this.extKind = 'i';
+        this.start = p + 1;
+        this.end = this.scanNul(p + 1);
+        this.pos = this.end + 1;
+        return (this.kind = TokenKind.EXTENSION);
+      case EXT_T_0: case EXT_T_0 + 1: case EXT_T_2:
+        this.ext = t - EXT_T_0;
+        this.extKind = 't';
+        this.pos = p + 1;
+        this.entity = this.mb();
+        this.tableRange(this.entity, p);
+        return (this.kind = TokenKind.EXTENSION);
+      case EXT_0: case EXT_0 + 1: case EXT_2:
+        this.ext = t - EXT_0;
+        this.extKind = '';
+        this.start = this.end = p + 1;
+        this.pos = p + 1;
+        return (this.kind = TokenKind.EXTENSION);
+      default:
+        return -1;
     }
   }
 
@@ -470,6 +478,8 @@ export class WbxmlReader {
       if (p >= this.limit) throw new WbxmlError('TRUNCATED', p, 'input ends inside an attribute list');
       const t = b[p];
       this.offset = p;
+      const v = this.valueToken(t, p, true);
+      if (v >= 0) return v;
       switch (t) {
         case SWITCH_PAGE: {
           if (p + 1 >= this.limit) throw new WbxmlError('TRUNCATED', p, 'input ends inside SWITCH_PAGE');
@@ -487,36 +497,6 @@ export class WbxmlReader {
           }
           return (this.kind = TokenKind.ATTRS_END);
         }
-        case STR_I: {
-          this.start = p + 1;
-          this.end = this.scanNul(p + 1);
-          this.pos = this.end + 1;
-                    return (this.kind = TokenKind.TEXT);
-        }
-        case STR_T: {
-          this.pos = p + 1;
-          this.tableRange(this.mb(), p);
-                    return (this.kind = TokenKind.TEXT);
-        }
-        case ENTITY: {
-          this.pos = p + 1;
-          const cp = this.mb();
-          if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            throw new WbxmlError('BAD_ENTITY', p, `ENTITY ${cp} is not a Unicode scalar value`);
-          }
-          this.entity = cp;
-          return (this.kind = TokenKind.ENTITY);
-        }
-        case OPAQUE: {
-          if (this.version < 2 && this.strict) throw new WbxmlError('UNKNOWN_TOKEN', p, 'OPAQUE in an attribute value needs WBXML 1.2 or later');
-          this.pos = p + 1;
-          const len = this.mb();
-          if (len > this.limit - this.pos) throw new WbxmlError('BAD_OPAQUE_LENGTH', p, `OPAQUE of ${len} bytes runs past the end of the input`);
-          this.start = this.pos;
-          this.end = this.pos + len;
-          this.pos = this.end;
-          return (this.kind = TokenKind.OPAQUE);
-        }
         case LITERAL: {
           this.pos = p + 1;
           const idx = this.mb();
@@ -525,29 +505,6 @@ export class WbxmlReader {
           this.attrToken = -1;
           this.attrPage = this.curAttrPage;
           return (this.kind = TokenKind.ATTR_START);
-        }
-        case EXT_I_0: case EXT_I_0 + 1: case EXT_I_2: {
-          this.ext = t - EXT_I_0;
-          this.extKind = 'i';
-          this.start = p + 1;
-          this.end = this.scanNul(p + 1);
-          this.pos = this.end + 1;
-          return (this.kind = TokenKind.EXTENSION);
-        }
-        case EXT_T_0: case EXT_T_0 + 1: case EXT_T_2: {
-          this.ext = t - EXT_T_0;
-          this.extKind = 't';
-          this.pos = p + 1;
-          this.entity = this.mb();
-          this.tableRange(this.entity, p);
-          return (this.kind = TokenKind.EXTENSION);
-        }
-        case EXT_0: case EXT_0 + 1: case EXT_2: {
-          this.ext = t - EXT_0;
-          this.extKind = '';
-          this.start = this.end = p + 1;
-          this.pos = p + 1;
-          return (this.kind = TokenKind.EXTENSION);
         }
         case PI: case LITERAL_A: case LITERAL_C: case LITERAL_AC:
           throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} is not allowed in an attribute list`);
