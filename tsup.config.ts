@@ -6,6 +6,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'wbxml/index': 'src/wbxml/index.ts',
+    // DOM interop has its own entry: it pulls in @xmldom/xmldom, the codec does not.
+    'dom/index': 'src/wbxml/dom.ts',
     'syncml/index': 'src/syncml/index.ts',
     'dm/index': 'src/dm/index.ts',
     'cli/main': 'src/cli/main.ts',

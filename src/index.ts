@@ -6,3 +6,4 @@
  */
 export * from './wbxml/index.js';
 export * from './syncml/index.js';
+export * from './wbxml/dom.js';

@@ -1,5 +1,5 @@
 /**
- * DOM interop: a WBXML document as a DOM `Document`, and a DOM back to WBXML. Any DOM works
+ * `syncml-dm/dom` — DOM interop: a WBXML document as a DOM `Document`, and a DOM back to WBXML. Any DOM works
  * (the browser's, or @xmldom/xmldom, which is the default where there is no global one).
  * The fast paths are the byte-level `wbxmlToXml` / `xmlToWbxml`; this is for code that wants a DOM.
  */

@@ -21,4 +21,3 @@ export { toBase64, fromBase64 } from './base64.js';
 export { xmlToWbxml, type XmlToWbxmlOptions } from './from-xml.js';
 export { XmlScanner, XmlToken, unescapeXmlInto, type XmlScannerOptions } from './xml/scanner.js';
 export { disassemble, type DisassemblyLine } from './disassemble.js';
-export { wbxmlToDocument, documentToWbxml, type WbxmlToDocumentOptions, type DocumentToWbxmlOptions } from './dom.js';
