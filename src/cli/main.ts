@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   decode: { summary: 'WBXML to XML', load: () => import('./commands/decode.js') },
   encode: { summary: 'XML to WBXML', load: () => import('./commands/encode.js') },
   inspect: { summary: 'disassemble WBXML: every token with offset, hex and meaning', load: () => import('./commands/inspect.js') },
+  validate: { summary: 'check a SyncML message and list its commands', load: () => import('./commands/validate.js') },
 };
 
 const VERSION = '0.1.0';
