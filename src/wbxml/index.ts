@@ -17,7 +17,7 @@ export { WbxmlWriter, type WbxmlWriterOptions, type WbxmlVersion } from './write
 export { readMb, putMb, mbSize } from './mbuint.js';
 export { configureTextDecoding, type Utf8DecodeHook } from './text.js';
 export { wbxmlToXml, wbxmlToXmlBytes, type WbxmlToXmlOptions } from './to-xml.js';
-export { toBase64, fromBase64 } from './base64.js';
+export { toBase64, fromBase64, type FromBase64Options } from './base64.js';
 export { xmlToWbxml, type XmlToWbxmlOptions } from './from-xml.js';
 export { XmlScanner, XmlToken, unescapeXmlInto, type XmlScannerOptions } from './xml/scanner.js';
 export { disassemble, type DisassemblyLine } from './disassemble.js';
