@@ -1,0 +1,104 @@
+/**
+ * Fuzzing the parsers with fast-check: the WBXML reader, the XML scanner, the typed SyncML parser
+ * and the package 0 decoder get random bytes and mutated real messages. Only typed errors may come
+ * out (WbxmlError, SyncMLError, DmError), each with a position; nothing hangs (every case must
+ * finish inside vitest's timeout), nothing else escapes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TokenKind, WbxmlReader, XmlScanner, XmlToken, isWbxmlError, xmlToWbxml, wbxmlToXml } from '../../src/wbxml/index.js';
+import { isSyncMLError, parse } from '../../src/syncml/index.js';
+import { decodeNotification, encodeNotification, isDmError } from '../../src/dm/index.js';
+import { root } from '../helpers.js';
+import { RUNS } from './runs.js';
+
+const TIMEOUT = Math.max(120_000, RUNS * 2);
+
+function files(dir: string, ext: string): Uint8Array[] {
+  const d = join(root, 'fixtures', dir);
+  return readdirSync(d).filter((f) => f.endsWith(ext)).map((f) => new Uint8Array(readFileSync(join(d, f))));
+}
+const wbxmlSeeds = [...files('wbxml', '.wbxml')];
+const xmlSeeds = [...files('wbxml', '.xml'), ...files('syncml', '.xml')];
+for (const x of files('syncml', '.xml')) {
+  try { wbxmlSeeds.push(xmlToWbxml(x, { strict: false })); } catch { /* a defect fixture */ }
+}
+const notificationSeeds = [
+  encodeNotification({ serverId: 'dm.example.net', serverPassword: 'srvsecret', nonce: new Uint8Array([1, 2, 3, 4]), sessionId: 0x4f2a }),
+  encodeNotification({ serverId: 'x', serverPassword: 'p', nonce: new Uint8Array(0), sessionId: 1, uiMode: 'user-interaction', vendor: new Uint8Array([9, 9]) }),
+];
+
+/** Random bytes, or a seed with bytes flipped, set, inserted, deleted or the tail cut off. */
+function mutations(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array> {
+  const mutated = fc.record({
+    base: fc.constantFrom(...seeds),
+    edits: fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'set', 'insert', 'delete', 'cut', 'dup'), v: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+  }).map(({ base, edits }) => {
+    let b = Array.from(base);
+    for (const e of edits) {
+      const at = b.length ? e.at % b.length : 0;
+      if (e.op === 'flip') b[at] ^= 1 << (e.v & 7);
+      else if (e.op === 'set') b[at] = e.v;
+      else if (e.op === 'insert') b.splice(at, 0, e.v);
+      else if (e.op === 'delete') b.splice(at, 1);
+      else if (e.op === 'cut') b = b.slice(0, at);
+      else b.splice(at, 0, ...b.slice(at, at + 1 + (e.v & 15)));
+    }
+    return new Uint8Array(b);
+  });
+  return fc.oneof({ weight: 1, arbitrary: fc.uint8Array({ maxLength: 128 }) }, { weight: 4, arbitrary: mutated });
+}
+
+function expectTyped(e: unknown, kinds: ((e: unknown) => boolean)[]): void {
+  if (!kinds.some((k) => k(e))) throw new Error(`untyped error escaped: ${e instanceof Error ? e.stack : String(e)}`);
+  const x = e as { offset?: number; path?: string; line?: number };
+  expect(typeof x.offset === 'number' || typeof x.path === 'string' || typeof x.line === 'number').toBe(true);
+}
+
+describe('hardening: parsers only raise typed errors', () => {
+  it(`WBXML reader and converter (${RUNS} cases)`, () => {
+    fc.assert(fc.property(mutations(wbxmlSeeds), fc.boolean(), (b, strict) => {
+      try {
+        const r = new WbxmlReader(b, { strict });
+        for (let k = r.next(); k !== TokenKind.EOF; k = r.next()) if (k === TokenKind.TEXT) r.text();
+        wbxmlToXml(b, { strict });
+      } catch (e) {
+        expectTyped(e, [isWbxmlError]);
+      }
+    }), { numRuns: RUNS });
+  }, TIMEOUT);
+
+  it(`XML scanner and XML -> WBXML (${RUNS} cases)`, () => {
+    fc.assert(fc.property(mutations(xmlSeeds), (b) => {
+      try {
+        const s = new XmlScanner(b);
+        for (let k = s.next(); k !== XmlToken.EOF; k = s.next()) if (k === XmlToken.TEXT) s.text();
+        xmlToWbxml(b, { strict: false });
+      } catch (e) {
+        expectTyped(e, [isWbxmlError]);
+      }
+    }), { numRuns: RUNS });
+  }, TIMEOUT);
+
+  it(`typed SyncML parser, strict and tolerant, both encodings (${RUNS} cases)`, () => {
+    fc.assert(fc.property(fc.oneof(mutations(wbxmlSeeds), mutations(xmlSeeds)), fc.boolean(), (b, strict) => {
+      try {
+        parse(b, { strict });
+      } catch (e) {
+        expectTyped(e, [isSyncMLError]);
+      }
+    }), { numRuns: RUNS });
+  }, TIMEOUT);
+
+  it(`package 0 decoder (${RUNS} cases)`, () => {
+    fc.assert(fc.property(mutations(notificationSeeds), fc.boolean(), (b, strict) => {
+      try {
+        decodeNotification(b, { strict });
+      } catch (e) {
+        expectTyped(e, [isDmError]);
+      }
+    }), { numRuns: RUNS });
+  }, TIMEOUT);
+});

@@ -1,0 +1,6 @@
+/**
+ * How many cases the hardening suite runs. `npm run test:hardening` sets HARDENING_RUNS high
+ * (the long run: at least a million cases per target); the regular `npm test` runs a short version.
+ */
+export const RUNS = Number(process.env.HARDENING_RUNS ?? 5000);
+export const LONG = RUNS >= 100_000;
