@@ -10,6 +10,8 @@ export default defineConfig({
     'dom/index': 'src/wbxml/dom.ts',
     'syncml/index': 'src/syncml/index.ts',
     'dm/index': 'src/dm/index.ts',
+    'client/index': 'src/client/index.ts',
+    'server/index': 'src/server/index.ts',
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
@@ -21,5 +23,5 @@ export default defineConfig({
   platform: 'neutral',
   outDir: 'dist',
   shims: false,
-  external: [/^node:/],
+  external: [/^node:/, 'better-sqlite3'],
 });

@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   encode: { summary: 'XML to WBXML', load: () => import('./commands/encode.js') },
   inspect: { summary: 'disassemble WBXML: every token with offset, hex and meaning', load: () => import('./commands/inspect.js') },
   validate: { summary: 'check a SyncML message and list its commands', load: () => import('./commands/validate.js') },
+  notification: { summary: 'build or read a package 0 (server-alerted session trigger)', load: () => import('./commands/notification.js') },
+  client: { summary: 'run one DM session as the reference client', load: () => import('./commands/client.js') },
+  server: { summary: 'run the DM server (DM endpoint + admin API)', load: () => import('./commands/server.js') },
+  admin: { summary: 'manage a running server: devices, jobs, FUMO, package 0', load: () => import('./commands/admin.js') },
 };
 
 const VERSION = '0.1.0';

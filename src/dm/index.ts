@@ -65,3 +65,35 @@ export {
   LargeObjectAssembler, MemoryLargeObjectBuffer,
   type LargeObjectBuffer, type LargeObjectInfo, type ChunkOutcome,
 } from './large-object.js';
+export {
+  schemeOf, nonceFromMeta, nonceInput, clientCredential, hmacHeaderValue, checkServerCredentials, AUTH_TYPE,
+  type AuthScheme, type NonceForm, type AuthSecret, type ServerCheck,
+} from './client-auth.js';
+export {
+  startClientSession, receive, afterExecution, abortSession, encodeOutgoing, maxResponseCommands,
+  type ClientSessionConfig, type ClientSessionState, type ClientSessionEffect, type SessionTrigger, type TransportInfo,
+  type OutgoingMessage, type StepResult, type SessionDone, type SessionEndReason, type GenericAlertRecord,
+} from './client-session.js';
+export {
+  FumoState, FUMO_STATES, fumoStateInfo, canTransition, checkTransition, transitionPath,
+  type FumoStateValue, type FumoStateInfo,
+} from './fumo-states.js';
+export {
+  FumoHandler, installFumo, fumoDdf, fumoAlertType, fumoResultAlert, FUMO_MO_TYPE,
+  type FumoJob, type FumoOperation, type FumoOptions, type FumoProfile, type FumoInstanceInit, type InstallFumoOptions,
+} from './fumo.js';
+export {
+  parseJobSpec, firstStep, stepCommands, stepOutcome, fumoAlertMatches, fumoAlertOutcome, fumoCorrelator, isTerminalJobState,
+  TERMINAL_JOB_STATES,
+  type JobState, type JobSpec, type CommandSpec, type CommandVerb, type UiAlertSpec, type GroupMember, type FumoSpec,
+  type FumoProgress, type JobStatus, type JobResult, type PendingJob, type StepOutcome, type StepContext,
+} from './jobs.js';
+export {
+  checkClientAuth, challengeFor, serverCred, serverSchemeOf, nonceText, usesNonce, AUTH_TYPES,
+  type DeviceAuth, type ClientAuthResult, type ClientAuthInput,
+} from './server-auth.js';
+export {
+  step, expireSession, endEffects, errorReply,
+  type ServerSessionState, type ServerSessionConfig, type ServerStepInput, type ServerStepResult, type ServerStepTransport,
+  type ServerEffect, type ServerSessionEndReason, type SessionDevice, type AlertRecord, type TreeNode, type SentRef,
+} from './server-session.js';

@@ -1,0 +1,403 @@
+/**
+ * The DM endpoint: a `(req, res)` handler for any Node HTTP(S) server. It turns HTTP into session
+ * steps (`dm/server-session.ts`) and makes their effects durable before it answers.
+ *
+ * One request:
+ * 1. POST only (405); Content-Type `application/vnd.syncml.dm+wbxml` or `+xml` (else 415); a body
+ *    over the limit gets 413 without being read further.
+ * 2. The message is parsed tolerantly (`strict: false`; the warnings go to the log). A body that
+ *    does not parse is answered with a SyncML SyncHdr Status 400 when the RespURI token names an
+ *    open session, with HTTP 400 otherwise.
+ * 3. The session is found by the RespURI token (`?s=…`, whatever other query parameters the
+ *    client adds), else by (device, SessionID). Requests of one device run one at a time, so a
+ *    nonce cannot be used by two requests at once.
+ * 4. The device, its unfinished jobs and (for Alert 1200) its pending package 0 come from the
+ *    store; `step` runs; its effects are applied in one transaction; only then is the reply
+ *    serialized, in the request's encoding, signed with `x-syncml-hmac` in HMAC sessions, and sent.
+ * 5. A client that sends the same message again (same MsgID, same bytes: its answer was lost) gets
+ *    the same answer again without a second step.
+ * Sessions idle longer than `idleTimeoutMs` are ended (their jobs in flight queued again).
+ * Anything unexpected is logged and answered 500 (SyncML when a session is known); the process
+ * never goes down for a request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { parseMessage, serializeToBytes, type SyncML } from '../syncml/index.js';
+import { formatHmacHeader, hmacDigest } from '../dm/auth.js';
+import { step, errorReply, expireSession, type ServerEffect, type ServerSessionConfig, type ServerSessionState, type SessionDevice } from '../dm/server-session.js';
+import type { Store } from './store.js';
+import { silentLogger, summarize, TraceWriter, type ServerLogger } from './log.js';
+import { runHook, type ServerHooks } from './hooks.js';
+
+/** The two DM media types (DMREPPRO; research note §4.7). @public */
+export const DM_WBXML = 'application/vnd.syncml.dm+wbxml';
+/** @public */
+export const DM_XML = 'application/vnd.syncml.dm+xml';
+
+/** Options of {@link createDmEndpoint}. @public */
+export interface DmEndpointOptions {
+  store: Store;
+  /** Session rules (server URI and id, MaxMsgSize, auth failures, job batching...). */
+  session?: ServerSessionConfig;
+  /** Largest request body in bytes (413 above). Default 1 MiB; also the MaxMsgSize announced. */
+  bodyLimit?: number;
+  /** An open session with no message for this long is ended. Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /**
+   * The endpoint's public URL, for RespURI (`https://dm.example.net/omadm`). Default: built from
+   * the request (scheme of the socket, Host header, path).
+   */
+  publicUrl?: string;
+  log?: ServerLogger;
+  /** Keep every message as XML in this directory. */
+  traceDir?: string;
+  hooks?: ServerHooks;
+  /** Default: node:crypto randomBytes. */
+  random?: (n: number) => Uint8Array;
+  /** Default: Date.now. */
+  now?: () => number;
+}
+
+/** The handler, with its housekeeping. @public */
+export interface DmEndpoint {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** The same, as a promise that settles when the answer is sent. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Ends idle sessions now. */
+  sweep(): Promise<void>;
+  /** Open sessions in memory. */
+  readonly openSessions: number;
+  /** Stops the idle timer and ends the open sessions (their jobs in flight are queued again). */
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+interface Cached {
+  msgId: string;
+  hash: string;
+  body: Uint8Array;
+  headers: Record<string, string>;
+}
+
+function mediaType(req: IncomingMessage): string {
+  return String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function tokenOf(url: string | undefined): string | undefined {
+  // The client may add its own parameters (Windows: ?mode=Maintenance&Platform=WoA), even after a '?'.
+  const m = /[?&]s=([0-9a-f]{32})(?![0-9a-f])/i.exec(url ?? '');
+  return m === null ? undefined : m[1].toLowerCase();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${limit}`, { connection: 'close' }));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        chunks.length = 0;
+        reject(new HttpError(413, `body over the limit of ${limit} bytes`, { connection: 'close' }));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const b = Buffer.concat(chunks);
+      resolve(new Uint8Array(b.buffer, b.byteOffset, b.length));
+    });
+    req.on('error', (e) => {
+      if (!done) { done = true; reject(e); }
+    });
+  });
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Uint8Array | string): void {
+  if (res.headersSent) return;
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.length);
+  res.writeHead(status, { 'cache-control': 'no-store', 'content-length': String(buf.length), ...headers });
+  res.end(buf);
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/**
+ * Creates the DM endpoint.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:https';
+ * const endpoint = createDmEndpoint({ store: SqliteStore.open('dm.sqlite'), publicUrl: 'https://dm.example.net/omadm' });
+ * createServer({ key, cert, minVersion: 'TLSv1.2' }, (req, res) => {
+ *   if (req.url?.startsWith('/omadm')) endpoint(req, res); else { res.statusCode = 404; res.end(); }
+ * }).listen(443);
+ * ```
+ * @public
+ */
+export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
+  const store = options.store;
+  const log = options.log ?? silentLogger;
+  const hooks = options.hooks ?? {};
+  const limit = options.bodyLimit ?? 1 << 20;
+  const idle = options.idleTimeoutMs ?? 5 * 60_000;
+  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const now = options.now ?? Date.now;
+  const trace = options.traceDir !== undefined ? new TraceWriter(options.traceDir) : undefined;
+  const sessionConfig: ServerSessionConfig = { maxMsgSize: limit, ...options.session };
+
+  const byToken = new Map<string, ServerSessionState>();
+  const byKey = new Map<string, ServerSessionState>();
+  const cache = new WeakMap<ServerSessionState, Cached>();
+  const locks = new Map<string, Promise<unknown>>();
+  let closed = false;
+
+  const key = (device: string, sessionId: string): string => `${device}\n${sessionId}`;
+
+  function remember(s: ServerSessionState): void {
+    byToken.set(s.token, s);
+    byKey.set(key(s.deviceId, s.sessionId), s);
+  }
+
+  function forget(s: ServerSessionState): void {
+    if (byToken.get(s.token) === s) byToken.delete(s.token);
+    const k = key(s.deviceId, s.sessionId);
+    if (byKey.get(k) === s) byKey.delete(k);
+  }
+
+  /** Runs `fn` after the device's previous request (one request per device at a time). */
+  function withLock<T>(device: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(device) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    locks.set(device, tail);
+    void tail.then(() => {
+      if (locks.get(device) === tail) locks.delete(device);
+    });
+    return run;
+  }
+
+  function respUri(req: IncomingMessage): (token: string) => string {
+    const url = new URL(req.url ?? '/', 'http://x');
+    url.searchParams.delete('s');
+    const query = url.searchParams.toString();
+    let base: string;
+    if (options.publicUrl !== undefined) base = options.publicUrl;
+    else {
+      const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+      base = `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${url.pathname}`;
+    }
+    const withQuery = query ? `${base}${base.includes('?') ? '&' : '?'}${query}` : base;
+    return (token) => `${withQuery}${withQuery.includes('?') ? '&' : '?'}s=${token}`;
+  }
+
+  function afterApply(effects: ServerEffect[]): void {
+    for (const e of effects) {
+      if (e.type === 'alert') {
+        const { alert, ...rest } = e;
+        runHook(log, 'onAlert', hooks.onAlert && (() => hooks.onAlert!({
+          ...alert, deviceId: rest.deviceId, session: rest.token, at: rest.at, solicited: rest.jobId !== undefined,
+          ...(rest.jobId !== undefined ? { jobId: rest.jobId } : {}),
+        })));
+      } else if (e.type === 'job') {
+        runHook(log, 'onJobUpdate', hooks.onJobUpdate && (() => hooks.onJobUpdate!({ jobId: e.jobId, state: e.state, ...(e.step ? { step: e.step } : {}), ...(e.error ? { error: e.error } : {}) })));
+      } else if (e.type === 'session' && e.action === 'end') {
+        runHook(log, 'onSessionEnd', hooks.onSessionEnd && (() => hooks.onSessionEnd!({ token: e.token, deviceId: e.deviceId, sessionId: e.sessionId, reason: e.reason ?? 'completed' })));
+        log.event('session-end', { device: e.deviceId, session: e.sessionId, token: e.token, reason: e.reason, in: e.messagesIn, out: e.messagesOut });
+      } else if (e.type === 'auth' && e.outcome !== 'accepted') {
+        log.event('auth', { device: e.deviceId, token: e.token, scheme: e.scheme, outcome: e.outcome, code: e.code, reason: e.reason });
+      }
+    }
+  }
+
+  function reply(res: ServerResponse, msg: SyncML, encoding: 'wbxml' | 'xml', started: number, extra: { token?: string; status?: number; sign?: { username: string; password: string; nonce: Uint8Array } } = {}): Cached {
+    const body = serializeToBytes(msg, { encoding });
+    const headers: Record<string, string> = { 'content-type': encoding === 'wbxml' ? DM_WBXML : DM_XML };
+    if (extra.sign !== undefined) {
+      // DMSEC: the server's own HMAC over the exact bytes it sends.
+      headers['x-syncml-hmac'] = formatHmacHeader({ username: extra.sign.username, mac: hmacDigest(extra.sign.username, extra.sign.password, extra.sign.nonce, body) });
+    }
+    send(res, extra.status ?? 200, headers, body);
+    const { commands, statuses } = summarize(msg);
+    log.message({
+      dir: 'out', device: msg.header.target.locUri, session: msg.header.sessionId, token: extra.token, msg: msg.header.msgId,
+      commands, statuses, bytes: body.length, encoding, final: msg.body.final, ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+    trace?.write({ dir: 'out', device: msg.header.target.locUri, session: msg.header.sessionId, msg: msg.header.msgId }, msg);
+    return { msgId: '', hash: '', body, headers };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let known: ServerSessionState | undefined;
+    let encoding: 'wbxml' | 'xml' = 'xml';
+    try {
+      if (req.method !== 'POST') throw new HttpError(405, 'only POST is served here', { allow: 'POST' });
+      const type = mediaType(req);
+      if (type !== DM_WBXML && type !== DM_XML) throw new HttpError(415, `content type must be ${DM_WBXML} or ${DM_XML}, not '${type || 'none'}'`);
+      encoding = type === DM_WBXML ? 'wbxml' : 'xml';
+      const body = await readBody(req, limit);
+      const token = tokenOf(req.url);
+      const byTok = token !== undefined ? byToken.get(token) : undefined;
+      known = byTok;
+      let parsed;
+      try {
+        parsed = parseMessage(body, { strict: false, maxBytes: limit });
+      } catch (e) {
+        log.error('unparsable message', e, { token, bytes: body.length });
+        trace?.write({ dir: 'in', device: byTok?.deviceId, session: byTok?.sessionId }, body);
+        if (byTok !== undefined) {
+          const msg = await withLock(byTok.deviceId, async () => errorReply(byTok, 400, sessionConfig));
+          reply(res, msg, encoding, started, { token });
+          return;
+        }
+        throw new HttpError(400, `not a SyncML message: ${(e as Error).message}`);
+      }
+      const msg = parsed.message;
+      const deviceId = (msg.header.source?.locUri ?? '').trim().replace(/\s*\/\s*/g, '/');
+      const { commands, statuses } = summarize(msg);
+      log.message({
+        dir: 'in', device: deviceId, session: msg.header.sessionId, token, msg: msg.header.msgId, commands, statuses,
+        bytes: body.length, encoding, final: msg.body.final, ...(parsed.warnings.length ? { warnings: parsed.warnings.length, notes: parsed.warnings.slice(0, 8).map((w) => `${w.code} ${w.path}`) } : {}),
+      });
+      trace?.write({ dir: 'in', device: deviceId, session: msg.header.sessionId, msg: msg.header.msgId }, msg);
+      if (deviceId === '') throw new HttpError(400, 'the SyncHdr has no Source LocURI (the device id)');
+
+      await withLock(deviceId, async () => {
+        let state = byTok !== undefined && byTok.deviceId === deviceId && byTok.sessionId === msg.header.sessionId ? byTok : undefined;
+        state ??= byKey.get(key(deviceId, msg.header.sessionId));
+        if (state !== undefined && state.phase === 'closed') state = undefined;
+        known = state;
+        const hash = sha256(body);
+        const last = state !== undefined ? cache.get(state) : undefined;
+        if (last !== undefined && last.msgId === msg.header.msgId && last.hash === hash) {
+          // The client did not get our answer and sent the same message again.
+          send(res, 200, last.headers, last.body);
+          log.event('retransmission', { device: deviceId, session: msg.header.sessionId, msg: msg.header.msgId });
+          return;
+        }
+        const record = await store.getDevice(deviceId);
+        const device: SessionDevice = { id: deviceId, known: record !== undefined, auth: record?.auth ?? { scheme: 'none' } };
+        const hasServerAlert = msg.body.commands.some((c) => c.kind === 'Alert' && c.code === 1200);
+        const notification = hasServerAlert ? await store.findNotification(deviceId, msg.header.sessionId) : undefined;
+        const hmacHeader = req.headers['x-syncml-hmac'];
+        let r: Awaited<ReturnType<typeof step>>;
+        try {
+          r = await step(state, msg, {
+            device, jobs: await store.pendingJobs(deviceId), now: now(), random, config: sessionConfig, respUri: respUri(req),
+            transport: { body, encoding, hmacHeader: Array.isArray(hmacHeader) ? hmacHeader[0] : hmacHeader },
+            ...(notification !== undefined ? { notification: { id: notification.id } } : {}),
+          });
+        } catch (e) {
+          // A state the step failed in half-way is not trusted: the session ends, its jobs in flight go back to the queue.
+          if (state !== undefined) {
+            forget(state);
+            await expireSession(state, now(), 'error').then((fx) => store.apply(fx)).catch((x) => log.error('ending a failed session', x));
+          }
+          throw e;
+        }
+        try {
+          await store.apply(r.effects);
+        } catch (e) {
+          // Nothing of this step is stored: forget the session so that no state runs ahead of the store.
+          if (state !== undefined) forget(state);
+          forget(r.state);
+          throw e;
+        }
+        if (state !== undefined && state !== r.state) forget(state);
+        if (r.closed) forget(r.state);
+        else remember(r.state);
+        if (r.notes.length > 0) log.event('notes', { device: deviceId, session: msg.header.sessionId, token: r.state.token, notes: r.notes });
+        afterApply(r.effects);
+        const out = reply(res, r.reply, encoding, started, { token: r.state.token, sign: r.sign });
+        if (!r.closed) cache.set(r.state, { ...out, msgId: msg.header.msgId, hash });
+      });
+    } catch (e) {
+      if (e instanceof HttpError) {
+        if (!res.headersSent) send(res, e.status, { 'content-type': 'text/plain; charset=utf-8', ...e.headers }, `${e.message}\n`);
+        if (e.status === 413) req.resume();
+        log.event('http-error', { status: e.status, reason: e.message, url: req.url });
+        return;
+      }
+      log.error('request failed', e, { url: req.url });
+      if (res.headersSent) return;
+      if (known !== undefined) {
+        try {
+          reply(res, errorReply(known, 500, sessionConfig), encoding, started, { token: known.token, status: 500 });
+          return;
+        } catch {
+          // fall through to plain HTTP
+        }
+      }
+      send(res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'internal error\n');
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    const t = now();
+    for (const s of [...byToken.values()]) {
+      if (t - s.lastActivity < idle) continue;
+      await withLock(s.deviceId, async () => {
+        if (byToken.get(s.token) !== s) return;
+        forget(s);
+        try {
+          const effects = await expireSession(s, t, 'expired');
+          await store.apply(effects);
+          afterApply(effects);
+        } catch (e) {
+          log.error('expiring a session', e, { token: s.token });
+        }
+      });
+    }
+  }
+
+  const timer = setInterval(() => void sweep(), Math.max(1000, Math.min(idle / 2, 30_000)));
+  timer.unref();
+
+  const endpoint = ((req: IncomingMessage, res: ServerResponse) => {
+    if (closed) {
+      send(res, 503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' }, 'shutting down\n');
+      return;
+    }
+    handle(req, res).catch((e) => {
+      log.error('request failed', e);
+      try {
+        send(res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'internal error\n');
+      } catch {
+        // the socket is gone
+      }
+    });
+  }) as DmEndpoint;
+  endpoint.handle = handle;
+  endpoint.sweep = sweep;
+  Object.defineProperty(endpoint, 'openSessions', { get: () => byToken.size });
+  endpoint.close = async () => {
+    closed = true;
+    clearInterval(timer);
+    for (const s of [...byToken.values()]) {
+      await withLock(s.deviceId, async () => {
+        forget(s);
+        try {
+          const effects = await expireSession(s, now(), 'expired');
+          await store.apply(effects);
+        } catch (e) {
+          log.error('closing a session', e, { token: s.token });
+        }
+      });
+    }
+  };
+  return endpoint;
+}
