@@ -93,6 +93,12 @@ export interface TransportOptions {
   maxResponseBytes?: number;
   /** Extra request headers (e.g. `user-agent`). */
   headers?: Record<string, string>;
+  /**
+   * Keep the connection open between the messages of a session (HTTP keep-alive). Default true:
+   * a session is several round trips to one server, and a TLS handshake per message costs more
+   * than the message.
+   */
+  keepAlive?: boolean;
   /** The DM 1.1.2 fallback rule; `false` = never fall back (w7 BACKCOMPATRETRYDISABLED). Default {@link defaultFallback}. */
   fallback?: FallbackPredicate | false;
   /** Told before every wait (for traces). */
@@ -211,6 +217,8 @@ export class HttpTransport implements Transport {
   readonly retry: RetryPolicy;
   private readonly clock: Clock;
   private readonly options: TransportOptions;
+  private httpAgent?: http.Agent;
+  private httpsAgent?: https.Agent;
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
@@ -219,6 +227,19 @@ export class HttpTransport implements Transport {
     const r = this.retry;
     if (!Number.isInteger(r.count) || r.count < 0) throw new DmError('INVALID_ARGUMENT', 'retry.count must be a non-negative integer');
     if (!(r.initialBackoffMs >= 0) || !(r.maxBackoffMs >= 0)) throw new DmError('INVALID_ARGUMENT', 'back-off times must be non-negative');
+  }
+
+  /** Closes the kept-alive connections (idle ones never keep the process running). */
+  close(): void {
+    this.httpAgent?.destroy();
+    this.httpsAgent?.destroy();
+    this.httpAgent = this.httpsAgent = undefined;
+  }
+
+  private agentFor(url: URL): http.Agent | false {
+    if (this.options.keepAlive === false) return false;
+    if (url.protocol === 'https:') return (this.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 8 }));
+    return (this.httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: 8 }));
   }
 
   shouldFallBack(signal: FallbackSignal): boolean {
@@ -262,9 +283,21 @@ export class HttpTransport implements Transport {
     }
   }
 
-  private once(url: URL, request: TransportRequest): Promise<TransportResponse> {
+  private async once(url: URL, request: TransportRequest): Promise<TransportResponse> {
+    try {
+      return await this.post(url, request);
+    } catch (e) {
+      // A kept-alive connection the server closed while it sat idle: the request never reached
+      // the server, so it is sent again at once on a new connection (not a retry of the policy).
+      if ((e as { staleSocket?: boolean }).staleSocket) return this.post(url, request);
+      throw e;
+    }
+  }
+
+  private post(url: URL, request: TransportRequest): Promise<TransportResponse> {
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers, 'content-length': String(request.body.length) };
     const o = requestOptions(url, 'POST', headers, this.options.tls);
+    o.agent = this.agentFor(url);
     const max = this.options.maxResponseBytes ?? 16 * 1024 * 1024;
     const timeout = this.options.timeoutMs ?? 60_000;
     return new Promise<TransportResponse>((resolve, reject) => {
@@ -298,6 +331,10 @@ export class HttpTransport implements Transport {
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
         const code = e.code ?? '';
+        if (req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          reject(Object.assign(transportError(`${url.host}: ${e.message}`, { cause: e, retryable: true }), { staleSocket: true }));
+          return;
+        }
         // TLS failures (bad certificate) do not get better by trying again.
         fail(`${url.host}: ${e.message}`, e, RETRY_CODES.has(code));
       });

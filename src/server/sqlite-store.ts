@@ -8,7 +8,7 @@
  * database file is created readable by its owner only (0600) and should live in a private data
  * directory.
  */
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import type { DeviceAuth, AuthScheme } from '../dm/server-auth.js';
 import type { JobSpec, JobState, PendingJob } from '../dm/jobs.js';
@@ -106,6 +106,18 @@ export interface SqliteStoreOptions {
  * @public
  */
 export class SqliteStore implements Store {
+  /** Prepared statements by SQL text: preparing is most of a small query's cost. */
+  private readonly statements = new Map<string, Statement>();
+
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -134,7 +146,7 @@ export class SqliteStore implements Store {
 
   /** The schema version of the database (migrations applied). */
   get schemaVersion(): number {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+    return (this.stmt('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
   }
 
   private migrate(): void {
@@ -144,7 +156,7 @@ export class SqliteStore implements Store {
     for (let v = have + 1; v <= MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v - 1]);
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
+        this.stmt('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
       })();
     }
   }
@@ -155,7 +167,7 @@ export class SqliteStore implements Store {
     const sql = purpose === 'client'
       ? "SELECT value FROM nonces WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL ORDER BY id DESC LIMIT 1"
       : "SELECT value FROM nonces WHERE device_id = ? AND purpose = 'server' ORDER BY id DESC LIMIT 1";
-    return opt<string>((this.db.prepare(sql).get(deviceId) as Row | undefined)?.value);
+    return opt<string>((this.stmt(sql).get(deviceId) as Row | undefined)?.value);
   }
 
   private device(r: Row): DeviceRecord {
@@ -176,9 +188,9 @@ export class SqliteStore implements Store {
   private insertNonce(deviceId: string, purpose: 'client' | 'server', value: string, now: number): void {
     if (purpose === 'client') {
       // A new client nonce replaces the previous one (session contract: a nonce is used once).
-      this.db.prepare("UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL").run(now, deviceId);
+      this.stmt("UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL").run(now, deviceId);
     }
-    this.db.prepare('INSERT INTO nonces (device_id, purpose, value, issued_at) VALUES (?, ?, ?, ?)').run(deviceId, purpose, value, now);
+    this.stmt('INSERT INTO nonces (device_id, purpose, value, issued_at) VALUES (?, ?, ?, ?)').run(deviceId, purpose, value, now);
   }
 
   private writeAuth(id: string, a: Partial<DeviceAuth>, now: number): void {
@@ -190,7 +202,7 @@ export class SqliteStore implements Store {
     if (a.serverSecret !== undefined) cols.push(['server_secret', a.serverSecret]);
     if (a.serverScheme !== undefined) cols.push(['server_scheme', a.serverScheme]);
     if (cols.length > 0) {
-      this.db.prepare(`UPDATE devices SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
+      this.stmt(`UPDATE devices SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
     }
     if (a.clientNonce !== undefined) this.insertNonce(id, 'client', a.clientNonce, now);
     if (a.serverNonce !== undefined) this.insertNonce(id, 'server', a.serverNonce, now);
@@ -198,44 +210,44 @@ export class SqliteStore implements Store {
 
   async putDevice(input: DeviceInput, now: number): Promise<DeviceRecord> {
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO devices (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(input.id, now);
-      if (input.name !== undefined) this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(input.name, input.id);
-      if (input.pushAddress !== undefined) this.db.prepare('UPDATE devices SET push_address = ? WHERE id = ?').run(input.pushAddress, input.id);
+      this.stmt('INSERT INTO devices (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(input.id, now);
+      if (input.name !== undefined) this.stmt('UPDATE devices SET name = ? WHERE id = ?').run(input.name, input.id);
+      if (input.pushAddress !== undefined) this.stmt('UPDATE devices SET push_address = ? WHERE id = ?').run(input.pushAddress, input.id);
       if (input.auth !== undefined) this.writeAuth(input.id, input.auth, now);
     })();
     return (await this.getDevice(input.id))!;
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
+    const r = this.stmt('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
     return r === undefined ? undefined : this.device(r);
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
-    return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Row[]).map((r) => this.device(r));
+    return (this.stmt('SELECT * FROM devices ORDER BY id').all() as Row[]).map((r) => this.device(r));
   }
 
   async deleteDevice(id: string): Promise<boolean> {
     let n = 0;
     this.db.transaction(() => {
       const jobIds = 'SELECT id FROM jobs WHERE device_id = ?';
-      this.db.prepare(`DELETE FROM job_statuses WHERE job_id IN (${jobIds})`).run(id);
+      this.stmt(`DELETE FROM job_statuses WHERE job_id IN (${jobIds})`).run(id);
       for (const t of ['jobs', 'nonces', 'results', 'tree', 'alerts', 'sessions', 'auth_events', 'notifications']) {
-        this.db.prepare(`DELETE FROM ${t} WHERE device_id = ?`).run(id);
+        this.stmt(`DELETE FROM ${t} WHERE device_id = ?`).run(id);
       }
-      n = this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes;
+      n = this.stmt('DELETE FROM devices WHERE id = ?').run(id).changes;
     })();
     return n > 0;
   }
 
   async setCredentials(id: string, auth: Partial<DeviceAuth>, now: number): Promise<DeviceRecord | undefined> {
-    if (!this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(id)) return undefined;
+    if (!this.stmt('SELECT 1 FROM devices WHERE id = ?').get(id)) return undefined;
     this.db.transaction(() => this.writeAuth(id, auth, now))();
     return this.getDevice(id);
   }
 
   async isNonceUsed(deviceId: string, purpose: 'client' | 'server', value: string): Promise<boolean> {
-    const r = this.db.prepare('SELECT 1 FROM nonces WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NOT NULL LIMIT 1').get(deviceId, purpose, value);
+    const r = this.stmt('SELECT 1 FROM nonces WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NOT NULL LIMIT 1').get(deviceId, purpose, value);
     return r !== undefined;
   }
 
@@ -243,13 +255,13 @@ export class SqliteStore implements Store {
 
   private job(r: Row): JobRecord {
     const id = String(r.id);
-    const statuses = (this.db.prepare('SELECT * FROM job_statuses WHERE job_id = ? ORDER BY id').all(r.id) as Row[]).map((s) => clean({
+    const statuses = (this.stmt('SELECT * FROM job_statuses WHERE job_id = ? ORDER BY id').all(r.id) as Row[]).map((s) => clean({
       path: s.path as string, step: s.step as string, cmd: s.cmd as string, code: s.code as number,
       msgRef: (s.msg_ref as string) ?? '', cmdRef: (s.cmd_ref as string) ?? '',
       targetRefs: JSONP<string[] | undefined>(s.target_refs, undefined), sourceRefs: JSONP<string[] | undefined>(s.source_refs, undefined),
       items: JSONP<string[] | undefined>(s.items, undefined),
     }));
-    const results = (this.db.prepare('SELECT * FROM results WHERE job_id = ? ORDER BY id').all(r.id) as Row[]).map((x) => this.resultOf(x));
+    const results = (this.stmt('SELECT * FROM results WHERE job_id = ? ORDER BY id').all(r.id) as Row[]).map((x) => this.resultOf(x));
     return clean({
       id, deviceId: r.device_id as string, campaign: opt<string>(r.campaign), spec: JSON.parse(r.spec as string) as JobSpec,
       state: r.state as JobState, step: opt<string>(r.step), attempts: r.attempts as number, session: opt<string>(r.session),
@@ -260,13 +272,13 @@ export class SqliteStore implements Store {
   }
 
   async addJob(deviceId: string, spec: JobSpec, now: number, options: { campaign?: string } = {}): Promise<JobRecord> {
-    const info = this.db.prepare('INSERT INTO jobs (device_id, campaign, spec, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = this.stmt('INSERT INTO jobs (device_id, campaign, spec, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(deviceId, options.campaign ?? null, JSON.stringify(spec), 'queued', now, now);
     return (await this.getJob(String(info.lastInsertRowid)))!;
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as Row | undefined;
+    const r = this.stmt('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as Row | undefined;
     return r === undefined ? undefined : this.job(r);
   }
 
@@ -277,11 +289,11 @@ export class SqliteStore implements Store {
     if (filter.state !== undefined) { where.push('state = ?'); args.push(filter.state); }
     if (filter.campaign !== undefined) { where.push('campaign = ?'); args.push(filter.campaign); }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? -1) as Row[]).map((r) => this.job(r));
+    return (this.stmt(sql).all(...args, filter.limit ?? -1) as Row[]).map((r) => this.job(r));
   }
 
   async pendingJobs(deviceId: string): Promise<PendingJob[]> {
-    const rows = this.db.prepare("SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'sent', 'waiting-alert') ORDER BY id").all(deviceId) as Row[];
+    const rows = this.stmt("SELECT * FROM jobs WHERE device_id = ? AND state IN ('queued', 'sent', 'waiting-alert') ORDER BY id").all(deviceId) as Row[];
     return rows.map((r) => clean({
       id: String(r.id), spec: JSON.parse(r.spec as string) as JobSpec, state: r.state as JobState, step: opt<string>(r.step),
       attempts: r.attempts as number, session: opt<string>(r.session), fumo: JSONP(r.fumo, undefined),
@@ -289,7 +301,7 @@ export class SqliteStore implements Store {
   }
 
   async cancelJob(id: string, now: number): Promise<JobRecord | undefined> {
-    const n = this.db.prepare("UPDATE jobs SET state = 'failed', error = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'waiting-alert')").run(now, Number(id)).changes;
+    const n = this.stmt("UPDATE jobs SET state = 'failed', error = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'waiting-alert')").run(now, Number(id)).changes;
     return n > 0 ? this.getJob(id) : undefined;
   }
 
@@ -304,7 +316,7 @@ export class SqliteStore implements Store {
   }
 
   async getTree(deviceId: string): Promise<StoredNode[]> {
-    return (this.db.prepare('SELECT * FROM tree WHERE device_id = ? ORDER BY uri').all(deviceId) as Row[]).map((r) => clean({
+    return (this.stmt('SELECT * FROM tree WHERE device_id = ? ORDER BY uri').all(deviceId) as Row[]).map((r) => clean({
       uri: r.uri as string, format: opt<string>(r.format), type: opt<string>(r.type), data: r.data as string,
       encoding: r.encoding as StoredNode['encoding'], at: r.at as number,
     }));
@@ -316,7 +328,7 @@ export class SqliteStore implements Store {
     if (filter.deviceId !== undefined) { where.push('device_id = ?'); args.push(filter.deviceId); }
     if (filter.jobId !== undefined) { where.push('job_id = ?'); args.push(Number(filter.jobId)); }
     const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    return this.db.prepare(sql).all(...args, filter.limit ?? -1) as Row[];
+    return this.stmt(sql).all(...args, filter.limit ?? -1) as Row[];
   }
 
   async listResults(filter: ListFilter = {}): Promise<StoredResult[]> {
@@ -346,7 +358,7 @@ export class SqliteStore implements Store {
   }
 
   async getSession(token: string): Promise<SessionRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM sessions WHERE token = ?').get(token) as Row | undefined;
+    const r = this.stmt('SELECT * FROM sessions WHERE token = ?').get(token) as Row | undefined;
     return r === undefined ? undefined : this.sessionOf(r);
   }
 
@@ -368,13 +380,13 @@ export class SqliteStore implements Store {
   }
 
   async addNotification(n: Omit<NotificationRecord, 'id'>): Promise<NotificationRecord> {
-    const info = this.db.prepare('INSERT INTO notifications (device_id, session_id, swapped_session_id, ui_mode, created_at, delivery) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = this.stmt('INSERT INTO notifications (device_id, session_id, swapped_session_id, ui_mode, created_at, delivery) VALUES (?, ?, ?, ?, ?, ?)')
       .run(n.deviceId, n.sessionId, n.swappedSessionId, n.uiMode, n.createdAt, n.delivery ?? null);
-    return this.notificationOf(this.db.prepare('SELECT * FROM notifications WHERE id = ?').get(info.lastInsertRowid) as Row);
+    return this.notificationOf(this.stmt('SELECT * FROM notifications WHERE id = ?').get(info.lastInsertRowid) as Row);
   }
 
   async findNotification(deviceId: string, sessionId: string): Promise<NotificationRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM notifications WHERE device_id = ? AND answered_at IS NULL AND (session_id = ? OR swapped_session_id = ?) ORDER BY id DESC LIMIT 1')
+    const r = this.stmt('SELECT * FROM notifications WHERE device_id = ? AND answered_at IS NULL AND (session_id = ? OR swapped_session_id = ?) ORDER BY id DESC LIMIT 1')
       .get(deviceId, sessionId.toUpperCase(), sessionId.toUpperCase()) as Row | undefined;
     return r === undefined ? undefined : this.notificationOf(r);
   }
@@ -385,7 +397,7 @@ export class SqliteStore implements Store {
 
   /** Records how a notification was delivered. */
   async setNotificationDelivery(id: string, delivery: string): Promise<void> {
-    this.db.prepare('UPDATE notifications SET delivery = ? WHERE id = ?').run(delivery, Number(id));
+    this.stmt('UPDATE notifications SET delivery = ? WHERE id = ?').run(delivery, Number(id));
   }
 
   // --- effects ----------------------------------------------------------------------------------------
