@@ -1024,7 +1024,7 @@ export class ManagementTree {
     return s;
   }
 
-  /** Puts the tree back exactly as it was at {@link snapshot} (nodes, properties, definitions, limits). */
+  /** Puts the tree back exactly as it was at {@link ManagementTree.snapshot} (nodes, properties, definitions, limits). */
   restore(snapshot: TreeSnapshot): void {
     const s = snapshot as SnapshotImpl;
     if (!s.root || typeof s.defs !== 'number') throw new DmError('INVALID_ARGUMENT', 'not a tree snapshot');
