@@ -318,7 +318,7 @@ export class DmClient {
   private build(): void {
     const o = this.options;
     const cm = new ConfigManager({ tree: this.treeRef });
-    installDevInfo(cm, { devId: o.deviceId, ...DEFAULT_DEVINFO, ...o.devInfo });
+    installDevInfo(cm, this.devInfoValues());
     installDevDetail(cm, devDetailDefaults(o.devDetail));
     this.fumoHandler = undefined;
     if (o.fumo !== false) {
@@ -346,6 +346,16 @@ export class DmClient {
     }
     o.setup?.(cm);
     this.cm = cm;
+  }
+
+  /**
+   * DevInfo as configured. DmV, unless the embedder set it, follows the protocol the device speaks:
+   * `1.1.2` when configured for DM 1.1.2 or after a server refused 1.2 (the 1.1.2 fallback).
+   */
+  private devInfoValues(): DevInfoValues {
+    const o = this.options;
+    const v112 = o.protocol === '1.1.2' || Object.values(this.state.servers).some((p) => p.protocol === '1.1.2');
+    return { devId: o.deviceId, ...DEFAULT_DEVINFO, dmV: v112 ? '1.1.2' : DEFAULT_DEVINFO.dmV, ...o.devInfo };
   }
 
   private accountLayout(): '1.2' | '1.1.2' {
@@ -505,6 +515,7 @@ export class DmClient {
         fellBack = true;
         prefs.protocol = '1.1.2';
         this.migrateAccounts('1.1.2');
+        installDevInfo(this.cm, this.devInfoValues());
         account = this.account(account.serverId);
         await this.save();
         continue;
