@@ -5,6 +5,7 @@
  */
 import { describeError } from './errors.js';
 import { UsageError } from './args.js';
+import { version } from '../../package.json';
 
 interface CommandModule {
   help: string;
@@ -20,9 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   client: { summary: 'run one DM session as the reference client', load: () => import('./commands/client.js') },
   server: { summary: 'run the DM server (DM endpoint + admin API)', load: () => import('./commands/server.js') },
   admin: { summary: 'manage a running server: devices, jobs, FUMO, package 0', load: () => import('./commands/admin.js') },
+  demo: { summary: 'a complete OMA DM deployment on loopback, every package traced and checked', load: () => import('./commands/demo.js') },
 };
 
-const VERSION = '0.1.0';
+const VERSION: string = version;
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
