@@ -23,5 +23,11 @@ export default defineConfig({
   platform: 'neutral',
   outDir: 'dist',
   shims: false,
+  // With code splitting, a module's constants (token bytes, masks) reach the hot loops of another
+  // chunk as imported bindings, loaded on every use; minifySyntax has esbuild inline them as
+  // literals (measured: the tokenizer 390 -> 600 MB/s). Names and layout stay readable.
+  esbuildOptions(o) {
+    o.minifySyntax = true;
+  },
   external: [/^node:/, 'better-sqlite3'],
 });
