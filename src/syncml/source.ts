@@ -9,7 +9,7 @@
 import type { CodePageSet } from '../wbxml/code-page.js';
 import { WbxmlError, type XmlPosition } from '../wbxml/errors.js';
 import { WbxmlReader, type WbxmlReaderOptions } from '../wbxml/reader.js';
-import { TokenKind } from '../wbxml/tokens.js';
+import { K } from '../wbxml/tokens.js';
 import { defaultRegistry } from '../wbxml/code-pages/index.js';
 import { XmlScanner, XmlToken } from '../wbxml/xml/scanner.js';
 import { DDF12, DEVINF12, SYNCML12 } from './elements.js';
@@ -164,7 +164,7 @@ export class WbxmlSource implements TokenSource {
     else k = r.next();
     for (;;) {
       switch (k) {
-        case TokenKind.START_TAG: {
+        case K.START_TAG: {
           const d = r.depth;
           this.depth = d;
           this.offset = r.offset;
@@ -191,43 +191,43 @@ export class WbxmlSource implements TokenSource {
           else { this.attrList = undefined; this.hasAttributes = false; }
           return (this.kind = S_START);
         }
-        case TokenKind.END_TAG:
+        case K.END_TAG:
           this.depth = r.depth + 1;
           this.offset = r.offset;
           return (this.kind = S_END);
-        case TokenKind.TEXT:
-        case TokenKind.ENTITY:
-        case TokenKind.EXTENSION: {
-          if (k === TokenKind.EXTENSION && r.extKind === '') {
+        case K.TEXT:
+        case K.ENTITY:
+        case K.EXTENSION: {
+          if (k === K.EXTENSION && r.extKind === '') {
             if (this.strict) throw new WbxmlError('UNKNOWN_TOKEN', r.offset, `extension token EXT_${r.ext} has no meaning in SyncML`);
             k = r.next();
             continue;
           }
           this.offset = r.offset;
           this.depth = r.depth;
-          let s = k === TokenKind.ENTITY ? String.fromCodePoint(r.entity) : r.text();
+          let s = k === K.ENTITY ? String.fromCodePoint(r.entity) : r.text();
           k = r.next();
-          while (k === TokenKind.TEXT || k === TokenKind.ENTITY || (k === TokenKind.EXTENSION && r.extKind !== '')) {
+          while (k === K.TEXT || k === K.ENTITY || (k === K.EXTENSION && r.extKind !== '')) {
             // Horde and others split text at entity boundaries: one run for the parser.
-            s += k === TokenKind.ENTITY ? String.fromCodePoint(r.entity) : r.text();
+            s += k === K.ENTITY ? String.fromCodePoint(r.entity) : r.text();
             k = r.next();
           }
           this.pend = k;
           this.str = s;
           return (this.kind = S_TEXT);
         }
-        case TokenKind.OPAQUE:
+        case K.OPAQUE:
           this.offset = r.offset;
           this.depth = r.depth;
           this.dataStart = r.start;
           return (this.kind = S_OPAQUE);
-        case TokenKind.PI: {
+        case K.PI: {
           // Processing instructions carry nothing for SyncML: skip their attribute tokens.
-          do k = r.next(); while (k !== TokenKind.ATTRS_END && k !== TokenKind.EOF);
+          do k = r.next(); while (k !== K.ATTRS_END && k !== K.EOF);
           k = r.next();
           continue;
         }
-        case TokenKind.EOF:
+        case K.EOF:
           return (this.kind = S_EOF);
         default:
           // Attribute tokens outside an attribute list cannot happen; keep going defensively.
@@ -243,16 +243,16 @@ export class WbxmlSource implements TokenSource {
     let open = false;
     for (;;) {
       const k = r.next();
-      if (k === TokenKind.ATTR_START) {
+      if (k === K.ATTR_START) {
         if (open) list.push(value);
         list.push(r.attrName());
         value = r.attrValuePrefix();
         open = true;
-      } else if (k === TokenKind.ATTR_VALUE) value += r.attrValueText();
-      else if (k === TokenKind.TEXT || k === TokenKind.EXTENSION) value += r.text();
-      else if (k === TokenKind.ENTITY) value += String.fromCodePoint(r.entity);
-      else if (k === TokenKind.OPAQUE) value += new TextDecoder().decode(r.opaque());
-      else if (k === TokenKind.ATTRS_END || k === TokenKind.EOF) break;
+      } else if (k === K.ATTR_VALUE) value += r.attrValueText();
+      else if (k === K.TEXT || k === K.EXTENSION) value += r.text();
+      else if (k === K.ENTITY) value += String.fromCodePoint(r.entity);
+      else if (k === K.OPAQUE) value += new TextDecoder().decode(r.opaque());
+      else if (k === K.ATTRS_END || k === K.EOF) break;
     }
     if (open) list.push(value);
     let other = false;

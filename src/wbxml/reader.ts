@@ -12,7 +12,7 @@ import { decodeText } from './text.js';
 import {
   CHARSET_ISO_8859_1, CHARSET_US_ASCII, CHARSET_UTF_8, END, ENTITY, EXT_0, EXT_2, EXT_I_0, EXT_I_2,
   EXT_T_0, EXT_T_2, LITERAL, LITERAL_A, LITERAL_AC, LITERAL_C, OPAQUE, PI, PUBLIC_ID_IN_STRING_TABLE,
-  STR_I, STR_T, SWITCH_PAGE, TAG_ATTRS, TAG_CONTENT, TAG_MASK, TokenKind,
+  STR_I, STR_T, SWITCH_PAGE, TAG_ATTRS, TAG_CONTENT, TAG_MASK, G, K,
 } from './tokens.js';
 
 /** Options of {@link WbxmlReader}. @public */
@@ -74,7 +74,7 @@ export class WbxmlReader {
 
   // --- current token -------------------------------------------------------------------------
   /** Kind of the current token (a {@link TokenKind}). */
-  kind: number = TokenKind.EOF;
+  kind: number = K.EOF;
   /** Byte offset where the current token starts. */
   offset = 0;
   /** Tag (START_TAG/END_TAG): code page and token (0..0x3F); for a literal tag, token is -1. */
@@ -149,7 +149,7 @@ export class WbxmlReader {
     this.limit = input.length;
     this.pos = 0;
     this.depth = 0;
-    this.kind = TokenKind.EOF;
+    this.kind = K.EOF;
     this.mode = 0;
     this.inPi = this.rootSeen = false;
     this.tagPage = this.curAttrPage = 0;
@@ -255,14 +255,14 @@ export class WbxmlReader {
    */
   next(): number {
     // The fast path is kept small enough for V8 to inline it into the caller's loop: a known tag
-    // inside the root, END, and a short STR_I. Everything else goes through nextSlow().
+    // inside the root, END, and STR_I. Everything else goes through nextSlow().
     if (this.mode === 0) {
       let p = this.pos;
       const d = this.depth;
       if (p + 2 < this.limit && d > 0) {
         const b = this.bytes;
         let t = b[p];
-        if (t === SWITCH_PAGE) {
+        if (t === G.SWITCH_PAGE) {
           // MetInf elements come wrapped in page switches: taken here, not in nextSlow(). pos stays
           // on the SWITCH_PAGE, so nextSlow() can take this token too (an unknown page, say).
           const names = this.pageNames[b[p + 1]];
@@ -274,36 +274,36 @@ export class WbxmlReader {
           }
         }
         this.offset = p;
-        const token = t & TAG_MASK;
+        const token = t & G.TAG_MASK;
         if (token >= 5) {
           // Tags with content and no attributes; the others (empty, with attributes) take nextSlow().
-          if ((t & 0xc0) === TAG_CONTENT && d < this.maxDepth && this.names[token] !== undefined) {
+          if ((t & 0xc0) === G.TAG_CONTENT && d < this.maxDepth && this.names[token] !== undefined) {
             this.pos = p + 1;
             this.depth = d + 1;
             this.page = this.tagPage;
             this.token = token;
             this.tagByte = t;
             this.stack[d + 1] = (this.tagPage << 8) | token;
-            return (this.kind = TokenKind.START_TAG);
+            return (this.kind = K.START_TAG);
           }
-        } else if (t === END) {
+        } else if (t === G.END) {
           this.pos = p + 1;
           const id = this.stack[d];
           if ((id & LITERAL_FLAG) === 0) {
             this.depth = d - 1;
             this.page = id >>> 8;
             this.token = id & 0xff;
-            return (this.kind = TokenKind.END_TAG);
+            return (this.kind = K.END_TAG);
           }
           return this.closeElement();
-        } else if (t === STR_I) {
+        } else if (t === G.STR_I) {
           const lim = this.limit;
           const i = scanZero(b, this.view, p + 1, lim);
           if (i < lim) {
             this.start = p + 1;
             this.end = i;
             this.pos = i + 1;
-            return (this.kind = TokenKind.TEXT);
+            return (this.kind = K.TEXT);
           }
         }
       }
@@ -368,7 +368,7 @@ export class WbxmlReader {
           this.pos = p + 1;
           this.mode = MODE_ATTRS;
           this.inPi = true;
-          return (this.kind = TokenKind.PI);
+          return (this.kind = K.PI);
         }
         default:
           throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} is not a WBXML token`);
@@ -386,11 +386,11 @@ export class WbxmlReader {
         this.start = p + 1;
         this.end = this.scanNul(p + 1);
         this.pos = this.end + 1;
-        return (this.kind = TokenKind.TEXT);
+        return (this.kind = K.TEXT);
       case STR_T:
         this.pos = p + 1;
         this.tableRange(this.mb(), p);
-        return (this.kind = TokenKind.TEXT);
+        return (this.kind = K.TEXT);
       case ENTITY: {
         this.pos = p + 1;
         const cp = this.mb();
@@ -398,7 +398,7 @@ export class WbxmlReader {
           throw new WbxmlError('BAD_ENTITY', p, `ENTITY ${cp} is not a Unicode scalar value`);
         }
         this.entity = cp;
-        return (this.kind = TokenKind.ENTITY);
+        return (this.kind = K.ENTITY);
       }
       case OPAQUE: {
         // OPAQUE came with WBXML 1.1 in content and 1.2 in attribute values.
@@ -413,7 +413,7 @@ export class WbxmlReader {
         this.start = this.pos;
         this.end = this.pos + len;
         this.pos = this.end;
-        return (this.kind = TokenKind.OPAQUE);
+        return (this.kind = K.OPAQUE);
       }
       case EXT_I_0: case EXT_I_0 + 1: case EXT_I_2:
         this.ext = t - EXT_I_0;
@@ -421,20 +421,20 @@ export class WbxmlReader {
         this.start = p + 1;
         this.end = this.scanNul(p + 1);
         this.pos = this.end + 1;
-        return (this.kind = TokenKind.EXTENSION);
+        return (this.kind = K.EXTENSION);
       case EXT_T_0: case EXT_T_0 + 1: case EXT_T_2:
         this.ext = t - EXT_T_0;
         this.extKind = 't';
         this.pos = p + 1;
         this.entity = this.mb();
         this.tableRange(this.entity, p);
-        return (this.kind = TokenKind.EXTENSION);
+        return (this.kind = K.EXTENSION);
       case EXT_0: case EXT_0 + 1: case EXT_2:
         this.ext = t - EXT_0;
         this.extKind = '';
         this.start = this.end = p + 1;
         this.pos = p + 1;
-        return (this.kind = TokenKind.EXTENSION);
+        return (this.kind = K.EXTENSION);
       default:
         return -1;
     }
@@ -454,7 +454,7 @@ export class WbxmlReader {
     this.stack[depth] = literalIndex >= 0 ? LITERAL_FLAG | literalIndex : (this.tagPage << 8) | token;
     if (t & TAG_ATTRS) this.mode = MODE_ATTRS;
     else if ((t & TAG_CONTENT) === 0) this.mode = MODE_PENDING_END;
-    return (this.kind = TokenKind.START_TAG);
+    return (this.kind = K.START_TAG);
   }
 
   private closeElement(): number {
@@ -467,7 +467,7 @@ export class WbxmlReader {
       this.token = id & 0xff;
     }
     this.depth--;
-    return (this.kind = TokenKind.END_TAG);
+    return (this.kind = K.END_TAG);
   }
 
   /** Tokens of an attribute list (or of a PI) up to its END. */
@@ -495,7 +495,7 @@ export class WbxmlReader {
           } else if (!this.hasContent) {
             this.mode = MODE_PENDING_END;
           }
-          return (this.kind = TokenKind.ATTRS_END);
+          return (this.kind = K.ATTRS_END);
         }
         case LITERAL: {
           this.pos = p + 1;
@@ -504,7 +504,7 @@ export class WbxmlReader {
           this.literal = idx;
           this.attrToken = -1;
           this.attrPage = this.curAttrPage;
-          return (this.kind = TokenKind.ATTR_START);
+          return (this.kind = K.ATTR_START);
         }
         case PI: case LITERAL_A: case LITERAL_C: case LITERAL_AC:
           throw new WbxmlError('UNKNOWN_TOKEN', p, `token ${hexByte(t)} is not allowed in an attribute list`);
@@ -517,7 +517,7 @@ export class WbxmlReader {
           if (known === undefined && this.strict) {
             throw new WbxmlError('UNKNOWN_ATTRIBUTE', p, `attribute token ${hexByte(t)} is not defined on attribute page ${this.curAttrPage}`);
           }
-          return (this.kind = t < 0x80 ? TokenKind.ATTR_START : TokenKind.ATTR_VALUE);
+          return (this.kind = t < 0x80 ? K.ATTR_START : K.ATTR_VALUE);
         }
       }
     }
@@ -528,8 +528,8 @@ export class WbxmlReader {
       throw new WbxmlError('TRUNCATED', this.limit, `input ends with ${this.depth} element${this.depth > 1 ? 's' : ''} open`);
     }
     if (!this.rootSeen) throw new WbxmlError('NO_ROOT', this.limit, 'document has no root element');
-    this.kind = TokenKind.EOF;
-    return TokenKind.EOF;
+    this.kind = K.EOF;
+    return K.EOF;
   }
 
   private trailing(p: number): number {
@@ -537,8 +537,8 @@ export class WbxmlReader {
       throw new WbxmlError('TRAILING_DATA', p, `${this.limit - p} byte${this.limit - p > 1 ? 's' : ''} after the root element (first ${hexByte(this.bytes[p])})`);
     }
     this.pos = this.limit;
-    this.kind = TokenKind.EOF;
-    return TokenKind.EOF;
+    this.kind = K.EOF;
+    return K.EOF;
   }
 
   /** Offset of the NUL that ends the inline string starting at `from`. */
@@ -602,7 +602,7 @@ export class WbxmlReader {
 
   /** The current TEXT or EXTENSION string, decoded from the document charset. */
   text(): string {
-    if (this.fromTable && this.kind === TokenKind.TEXT) {
+    if (this.fromTable && this.kind === K.TEXT) {
       const key = this.start - this.stringTableStart;
       const cache = this.tableCache ?? (this.tableCache = new Map());
       let s = cache.get(key);
@@ -657,7 +657,7 @@ export class WbxmlReader {
 
   /** A reader over the current OPAQUE, as a nested WBXML document (DevInf, DDF in `Data`). */
   nested(options?: WbxmlReaderOptions): WbxmlReader {
-    if (this.kind !== TokenKind.OPAQUE) throw new WbxmlError('INVALID_ARGUMENT', this.offset, 'nested() needs the current token to be OPAQUE');
+    if (this.kind !== K.OPAQUE) throw new WbxmlError('INVALID_ARGUMENT', this.offset, 'nested() needs the current token to be OPAQUE');
     const opts: WbxmlReaderOptions = { ...this.options, codePages: undefined, defaultCodePages: undefined, ...options };
     try {
       return new WbxmlReader(this.opaque(), opts);

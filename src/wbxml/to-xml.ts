@@ -12,7 +12,7 @@ import { base64Into, base64Length } from './base64.js';
 import { WbxmlError } from './errors.js';
 import { WbxmlReader, rebase, unknownTagName, type WbxmlReaderOptions } from './reader.js';
 import { decodeText, firstInvalidUtf8, utf8Encoder } from './text.js';
-import { CHARSET_UTF_8, TokenKind } from './tokens.js';
+import { CHARSET_UTF_8, K } from './tokens.js';
 import { XmlOutput } from './xml/output.js';
 
 /** Options of {@link wbxmlToXml}. @public */
@@ -168,7 +168,7 @@ class WbxmlToXmlConverter {
 
     for (;;) {
       const k = r.next();
-      if (k === TokenKind.START_TAG) {
+      if (k === K.START_TAG) {
         const d = r.depth;
         if (indent) {
           if (!first) this.newline(level + d - 1);
@@ -214,7 +214,7 @@ class WbxmlToXmlConverter {
         } else {
           out.byte(0x3e);
         }
-      } else if (k === TokenKind.END_TAG) {
+      } else if (k === K.END_TAG) {
         const d = r.depth + 1;
         if (indent && hadChild[d]) this.newline(level + d - 1);
         const ckey = (r.page << 6) | r.token;
@@ -230,7 +230,7 @@ class WbxmlToXmlConverter {
         }
         if (captureDepth === d) { capture = undefined; captureDepth = -1; }
         if (d === 1) break;
-      } else if (k === TokenKind.TEXT) {
+      } else if (k === K.TEXT) {
         const at = out.pos;
         if (utf8) out.text(r.bytes, r.start, r.end, false, strict, r.start);
         else out.string(r.text(), false, strict, r.start);
@@ -241,9 +241,9 @@ class WbxmlToXmlConverter {
           capture[i + 2] = at;
           capture[i + 3] = out.pos - at;
         }
-      } else if (k === TokenKind.ENTITY) {
+      } else if (k === K.ENTITY) {
         out.string(String.fromCodePoint(r.entity), false, strict, r.offset);
-      } else if (k === TokenKind.OPAQUE) {
+      } else if (k === K.OPAQUE) {
         const d = r.depth;
         if (carrier[d] && this.inline && rule && nesting < MAX_NESTING) {
           const rec = this.record(r, types, d - 1) ?? this.record(r, types, d - 2);
@@ -254,20 +254,20 @@ class WbxmlToXmlConverter {
           }
         }
         this.opaque(r, carrier[d] ? this.record(r, formats, d - 1) ?? this.record(r, formats, d - 2) : undefined);
-      } else if (k === TokenKind.EXTENSION) {
+      } else if (k === K.EXTENSION) {
         if (r.extKind === '') {
           if (strict) throw new WbxmlError('UNKNOWN_TOKEN', r.offset, `extension token EXT_${r.ext} has no XML form`);
         } else if (utf8) out.text(r.bytes, r.start, r.end, false, strict, r.start);
         else out.string(r.text(), false, strict, r.start);
-      } else if (k === TokenKind.PI) {
+      } else if (k === K.PI) {
         this.processingInstruction(r);
-      } else if (k === TokenKind.EOF) {
+      } else if (k === K.EOF) {
         break;
       }
     }
     // Processing instructions after the root.
     if (r.depth === 0) {
-      while (r.next() === TokenKind.PI) this.processingInstruction(r);
+      while (r.next() === K.PI) this.processingInstruction(r);
     }
   }
 
@@ -366,26 +366,26 @@ class WbxmlToXmlConverter {
     let open = false;
     for (;;) {
       const k = r.next();
-      if (k === TokenKind.ATTR_START) {
+      if (k === K.ATTR_START) {
         if (open) out.ascii('"');
         out.ascii(' ');
         out.string(this.xmlName(r.attrName(), r.offset), false);
         out.ascii('="');
         out.string(r.attrValuePrefix(), true);
         open = true;
-      } else if (k === TokenKind.ATTR_VALUE) {
+      } else if (k === K.ATTR_VALUE) {
         out.string(r.attrValueText(), true);
-      } else if (k === TokenKind.TEXT || k === TokenKind.EXTENSION) {
+      } else if (k === K.TEXT || k === K.EXTENSION) {
         out.string(r.text(), true, this.strict, r.start);
-      } else if (k === TokenKind.ENTITY) {
+      } else if (k === K.ENTITY) {
         out.string(String.fromCodePoint(r.entity), true, this.strict, r.offset);
-      } else if (k === TokenKind.OPAQUE) {
+      } else if (k === K.OPAQUE) {
         const bytes = r.opaque();
         if (!isXmlText(bytes, 0, bytes.length)) {
           throw new WbxmlError('INVALID_XML_CHAR', r.start, 'binary OPAQUE in an attribute value cannot be written as XML');
         }
         out.text(bytes, 0, bytes.length, true, this.strict, r.start);
-      } else if (k === TokenKind.ATTRS_END) {
+      } else if (k === K.ATTRS_END) {
         if (open) out.ascii('"');
         return;
       }
@@ -397,11 +397,11 @@ class WbxmlToXmlConverter {
     let data = '';
     for (;;) {
       const k = r.next();
-      if (k === TokenKind.ATTR_START) target = r.attrName() + r.attrValuePrefix();
-      else if (k === TokenKind.ATTR_VALUE) data += r.attrValueText();
-      else if (k === TokenKind.TEXT || k === TokenKind.EXTENSION) data += r.text();
-      else if (k === TokenKind.ENTITY) data += String.fromCodePoint(r.entity);
-      else if (k === TokenKind.ATTRS_END) break;
+      if (k === K.ATTR_START) target = r.attrName() + r.attrValuePrefix();
+      else if (k === K.ATTR_VALUE) data += r.attrValueText();
+      else if (k === K.TEXT || k === K.EXTENSION) data += r.text();
+      else if (k === K.ENTITY) data += String.fromCodePoint(r.entity);
+      else if (k === K.ATTRS_END) break;
     }
     if (!XML_NAME.test(target) || /^xml$/i.test(target) || data.includes('?>')) {
       if (this.strict) throw new WbxmlError('INVALID_XML_CHAR', r.offset, `processing instruction '${target}' cannot be written as XML`);
