@@ -11,7 +11,7 @@ import { WbxmlError, type XmlPosition } from '../wbxml/errors.js';
 import { WbxmlReader, type WbxmlReaderOptions } from '../wbxml/reader.js';
 import { K } from '../wbxml/tokens.js';
 import { defaultRegistry } from '../wbxml/code-pages/index.js';
-import { XmlScanner, XmlToken } from '../wbxml/xml/scanner.js';
+import { XmlScanner, X } from '../wbxml/xml/scanner.js';
 import { DDF12, DEVINF12, SYNCML12 } from './elements.js';
 
 /** Token kinds of a {@link TokenSource}. */
@@ -351,8 +351,8 @@ export class XmlSource implements TokenSource {
     let k: number;
     if (this.held) { this.held = false; k = sc.kind; } else k = sc.next();
     for (;;) {
-      if (k === XmlToken.START_TAG) return this.start();
-      if (k === XmlToken.END_TAG) {
+      if (k === X.START_TAG) return this.start();
+      if (k === X.END_TAG) {
         const d = sc.depth;
         this.depth = d;
         this.offset = sc.offset;
@@ -364,19 +364,19 @@ export class XmlSource implements TokenSource {
         }
         return (this.kind = S_END);
       }
-      if (k === XmlToken.TEXT || k === XmlToken.CDATA) {
+      if (k === X.TEXT || k === X.CDATA) {
         const d = sc.depth;
         const at = sc.offset;
-        let ws = k === XmlToken.TEXT && sc.isWhitespace;
+        let ws = k === X.TEXT && sc.isWhitespace;
         let s = sc.text();
         k = sc.next();
-        while (k === XmlToken.TEXT || k === XmlToken.CDATA) {
-          ws = ws && k === XmlToken.TEXT && sc.isWhitespace;
+        while (k === X.TEXT || k === X.CDATA) {
+          ws = ws && k === X.TEXT && sc.isWhitespace;
           s += sc.text();
           k = sc.next();
         }
         // White space between elements is markup, not content; an element's whole content is kept.
-        if (ws && (this.hadChild[d] === 1 || k === XmlToken.START_TAG)) continue;
+        if (ws && (this.hadChild[d] === 1 || k === X.START_TAG)) continue;
         this.held = true;
         this.str = s;
         this.offset = at;

@@ -18,7 +18,7 @@ import { WbxmlError } from './errors.js';
 import { utf8Encoder } from './text.js';
 import { nameTable } from './name-table.js';
 import { WbxmlWriter, type WbxmlVersion } from './writer.js';
-import { XmlScanner, XmlToken } from './xml/scanner.js';
+import { XmlScanner, X } from './xml/scanner.js';
 
 /** Options of {@link xmlToWbxml}. @public */
 export interface XmlToWbxmlOptions {
@@ -86,12 +86,12 @@ class XmlToWbxmlConverter {
 
   convert(s: XmlScanner): Uint8Array {
     const k = s.next();
-    if (k !== XmlToken.START_TAG) throw new WbxmlError('NO_ROOT', s.offset, 'document has no root element', s.position(s.offset));
+    if (k !== X.START_TAG) throw new WbxmlError('NO_ROOT', s.offset, 'document has no root element', s.position(s.offset));
     const set = this.documentType(s);
     const w = this.writer(set);
     try {
       this.element(s, w, set, 0);
-      if (s.next() !== XmlToken.EOF) {
+      if (s.next() !== X.EOF) {
         throw new WbxmlError('TRAILING_DATA', s.offset, 'content after the root element', s.position(s.offset));
       }
       return w.finish();
@@ -164,8 +164,8 @@ class XmlToWbxmlConverter {
     const names = nameTable(set);
     const run = this.run;
 
-    for (let k: number = XmlToken.START_TAG; ; k = s.next()) {
-      if (k === XmlToken.START_TAG) {
+    for (let k: number = X.START_TAG; ; k = s.next()) {
+      if (k === X.START_TAG) {
         const d = s.depth - base;
         if (run.parts !== 0) this.flush(s, w, false, hadChild[d - 1] === 1, d - 1 === captureDepth ? types : undefined, d - 1);
         hadChild[d - 1] = 1;
@@ -209,15 +209,15 @@ class XmlToWbxmlConverter {
           if (id === typeId) captureDepth = d;
         }
         if (s.attrCount > 0 && !onlyNamespaceDeclarations(s)) this.attributes(s, w, set);
-      } else if (k === XmlToken.END_TAG) {
+      } else if (k === X.END_TAG) {
         const d = s.depth - base;
         if (run.parts !== 0) this.flush(s, w, true, hadChild[d] === 1, d === captureDepth ? types : undefined, d);
         if (d === captureDepth) captureDepth = -1;
         carrier[d] = 0;
         w.end();
         if (d === 1) return;
-      } else if (k === XmlToken.TEXT || k === XmlToken.CDATA) {
-        this.addToRun(s, k === XmlToken.CDATA);
+      } else if (k === X.TEXT || k === X.CDATA) {
+        this.addToRun(s, k === X.CDATA);
       } else {
         throw new WbxmlError('UNBALANCED', s.offset, 'input ends inside an element', s.position(s.offset));
       }

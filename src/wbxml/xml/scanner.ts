@@ -22,7 +22,9 @@ import {
 } from './utf8.js';
 
 /** Token kinds returned by {@link XmlScanner.next}. @public */
-export const XmlToken = { EOF: 0, START_TAG: 1, END_TAG: 2, TEXT: 3, CDATA: 4 } as const;
+/** XML token kinds as a const enum the bundler inlines (see tokens.ts `G`). @internal */
+export const enum X { EOF = 0, START_TAG = 1, END_TAG = 2, TEXT = 3, CDATA = 4 }
+export const XmlToken = { EOF: X.EOF, START_TAG: X.START_TAG, END_TAG: X.END_TAG, TEXT: X.TEXT, CDATA: X.CDATA } as const;
 /** @public */
 export type XmlTokenKind = (typeof XmlToken)[keyof typeof XmlToken];
 
