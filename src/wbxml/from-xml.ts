@@ -162,6 +162,7 @@ class XmlToWbxmlConverter {
     let lastNsPage = -1;
     const nsCache: NsCacheEntry[] = [];
     const names = nameTable(set);
+    const dv = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
     const run = this.run;
 
     for (let k: number = X.START_TAG; ; k = s.next()) {
@@ -191,7 +192,7 @@ class XmlToWbxmlConverter {
           page = lastNsPage;
         }
         nsPageAt[d] = page;
-        const ids = names.lookup(s.bytes, s.localStart, s.nameEnd);
+        const ids = names.lookup(s.bytes, dv, s.localStart, s.nameEnd);
         if (ids === undefined) {
           if (this.strict) {
             throw new WbxmlError('UNKNOWN_TAG', s.offset, `element <${s.name()}> is not defined by ${set.name}`, s.position(s.offset));

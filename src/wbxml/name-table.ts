@@ -8,6 +8,8 @@ import { utf8Encoder } from './text.js';
 
 interface Entry {
   bytes: Uint8Array;
+  /** The bytes as little-endian 32-bit words (zero-padded), compared four bytes at a time. */
+  words: Int32Array;
   /** Every (page << 8 | token) with this name. */
   ids: readonly number[];
 }
@@ -21,21 +23,29 @@ export class NameTable {
     for (const [name, ids] of set.tagTokensAll) {
       const bytes = utf8Encoder.encode(name);
       const h = hash(bytes, 0, bytes.length);
-      (this.buckets[h] ??= []).push({ bytes, ids });
+      const words = new Int32Array(Math.ceil(bytes.length / 4));
+      for (let i = 0; i < bytes.length; i++) words[i >> 2] |= bytes[i] << ((i & 3) * 8);
+      (this.buckets[h] ??= []).push({ bytes, words, ids });
     }
   }
 
-  /** The ids of the name in `b[start, end)`, or undefined. */
-  lookup(b: Uint8Array, start: number, end: number): readonly number[] | undefined {
+  /** The ids of the name in `b[start, end)`, or undefined. `dv` views the same bytes as `b`. */
+  lookup(b: Uint8Array, dv: DataView, start: number, end: number): readonly number[] | undefined {
     const bucket = this.buckets[hash(b, start, end)];
     if (bucket === undefined) return undefined;
     const n = end - start;
+    const whole = n >> 2;
     for (let k = 0; k < bucket.length; k++) {
-      const e = bucket[k].bytes;
-      if (e.length !== n) continue;
+      const entry = bucket[k];
+      if (entry.bytes.length !== n) continue;
+      const w = entry.words;
       let i = 0;
-      while (i < n && e[i] === b[start + i]) i++;
-      if (i === n) return bucket[k].ids;
+      while (i < whole && w[i] === dv.getInt32(start + 4 * i, true)) i++;
+      if (i < whole) continue;
+      const e = entry.bytes;
+      let j = whole << 2;
+      while (j < n && e[j] === b[start + j]) j++;
+      if (j === n) return entry.ids;
     }
     return undefined;
   }

@@ -78,7 +78,30 @@ const NAME = new Uint8Array(256);
   for (let c = 0x80; c < 0x100; c++) NAME[c] = 4;
 })();
 
+/**
+ * The end of the run of plain text bytes (TEXT_PLAIN) starting at `q`. Four bytes at a time while
+ * a word holds no byte below 0x20, at or above 0x80, nor `<`, `&`, `]` (the SWAR tests
+ * has-less-than and has-zero-byte); the table decides the word where a test fires (tab and LF
+ * fire it but are plain), then words again.
+ */
+function plainRun(b: Uint8Array, dv: DataView, q: number, len: number): number {
+  for (;;) {
+    while (q + 4 <= len) {
+      const v = dv.getInt32(q, true);
+      const lt = v ^ 0x3c3c3c3c, amp = v ^ 0x26262626, sqb = v ^ 0x5d5d5d5d;
+      const special = ((v - 0x20202020) & ~v) | v
+        | ((lt - 0x01010101) & ~lt) | ((amp - 0x01010101) & ~amp) | ((sqb - 0x01010101) & ~sqb);
+      if ((special & 0x80808080) !== 0) break;
+      q += 4;
+    }
+    const stop = q + 4 < len ? q + 4 : len;
+    while (q < stop && TEXT_PLAIN[b[q]] === 1) q++;
+    if (q < stop || q >= len) return q;
+  }
+}
+
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 /** Namespace declarations in scope at once (real documents use a handful). */
@@ -359,6 +382,8 @@ const utf8Encoder = new TextEncoder();
 export class XmlScanner {
   /** The input (including a BOM, if any: offsets index this array). */
   readonly bytes: Uint8Array;
+  /** The same bytes as a DataView, for scanning text four bytes at a time. */
+  private dv: DataView;
   /** Kind of the current token (`XmlToken`). */
   kind = EOF;
   /** Byte offset where the current token starts (`<` of a tag, first text byte, `<![CDATA[`; the `/` of `/>` for the END_TAG of a self-closing element). */
@@ -430,6 +455,7 @@ export class XmlScanner {
     this.stack = new Int32Array(2 * Math.min(maxDepth, DEFAULT_MAX_DEPTH) + 2);
     this.colonStack = new Int32Array(this.stack.length >> 1);
     this.bytes = input;
+    this.dv = EMPTY_VIEW;
     this.reset(input);
   }
 
@@ -448,6 +474,7 @@ export class XmlScanner {
       fail(input, 'SIZE_LIMIT', this.maxBytes, `input of ${input.length} bytes exceeds maxBytes (${this.maxBytes})`);
     }
     (this as { bytes: Uint8Array }).bytes = input;
+    this.dv = new DataView(input.buffer, input.byteOffset, input.byteLength);
     this.len = input.length;
     this.bom = bomLength(input);
     this.pos = this.bom;
@@ -693,7 +720,7 @@ export class XmlScanner {
     if (q < len && b[q] !== LT) {
       ws = false;
       for (;;) {
-        while (q < len && TEXT_PLAIN[b[q]] === 1) q++;
+        q = plainRun(b, this.dv, q, len);
         if (q >= len) break;
         const c = b[q];
         if (c === LT) break;
