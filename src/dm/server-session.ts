@@ -390,15 +390,21 @@ export async function step(prev: ServerSessionState | undefined, incoming: SyncM
   if (v.version === undefined) {
     return oneOff(incoming, input, cfg, v.refuse!, 'version-not-supported', [`VerDTD ${h.verDTD} / VerProto ${h.verProto} not supported`]);
   }
+  if (typeof h.sessionId !== 'string' || h.sessionId === '') {
+    // The tolerant parser lets an empty SessionID through; no session can be keyed by it.
+    return oneOff(incoming, input, cfg, StatusCode.BAD_REQUEST, 'error', ['the SyncHdr has no SessionID: 400']);
+  }
   const opening = sessionAlert(incoming);
   let state = prev !== undefined && prev.phase !== 'closed' ? prev : undefined;
   const pre: ServerEffect[] = [];
   const preNotes: string[] = [];
   if (state !== undefined && (state.deviceId !== deviceId || state.sessionId !== h.sessionId)) state = undefined;
+  let replacing: ServerSessionState | undefined;
   if (state !== undefined && opening !== undefined && String(h.msgId ?? '').trim() === '1' && state.clientMsgNo >= 1) {
-    // The client started the session again with the same SessionID.
-    pre.push(...endEffects(state, input.now, 'replaced'));
-    preNotes.push('a new package 1 replaced the open session');
+    // The client started the session again with the same SessionID. The open session ends only
+    // once the new package 1 authenticates: anyone can send a package 1 with a device's id and
+    // SessionID, and an unauthenticated request must not end (or take over) another's session.
+    replacing = state;
     state = undefined;
   }
   if (state === undefined) {
@@ -434,6 +440,10 @@ export async function step(prev: ServerSessionState | undefined, incoming: SyncM
   // Authentication.
   const auth = authenticate(run);
   if (!auth.ok) return finish(run, authFailureReply(run, auth.code, auth.chal));
+  if (replacing !== undefined && replacing.phase !== 'closed') {
+    run.effects.push(...endEffects(replacing, input.now, 'replaced'));
+    run.notes.push('a new package 1 replaced the open session');
+  }
   const firstAuthenticated = !state.seen;
   state.seen = true;
   if (firstAuthenticated && opening?.code === AlertCode.SERVER_INITIATED_MGMT) {
@@ -545,6 +555,9 @@ function authFailureReply(run: Run, code: number, chal: Chal | undefined): SyncM
   const { state, incoming, input } = run;
   const closing = state.auth.failures >= run.cfg.maxAuthFailures;
   const statuses = answer(incoming, () => code, chal === undefined ? code : { code, chal });
+  // NoResp on the SyncHdr asks for no Status at all; a refused message is answered anyway (with
+  // the challenge): an empty SyncBody is not a SyncML message (found by the endpoint fuzzer).
+  if (statuses.length === 0) statuses.push(headerStatus(incoming, code, chal === undefined ? {} : { chal }));
   const b = builder(run, false);
   for (const s of statuses) b.add(s);
   b.final(true);
@@ -633,7 +646,9 @@ function findSent(state: ServerSessionState, msgRef: string | undefined, cmdRef:
   if (msgRef !== undefined && msgRef.trim() !== '') {
     const key = `${msgRef.trim()}#${c}`;
     const ref = state.sent[key];
-    if (ref !== undefined) return { key, ref };
+    // A MsgRef names the message: no guessing (the Status of our Alert 1222 has the CmdID of a
+    // job's command in another message).
+    return ref !== undefined ? { key, ref } : undefined;
   }
   // MS-MDM 2.2.7.8: a Results without MsgRef; take the latest message that had this CmdID.
   let best: { key: string; ref: SentCommand } | undefined;
@@ -1025,8 +1040,9 @@ function compose(run: Run, code: number, chal: Chal | undefined): SyncML {
   const { state, incoming, input } = run;
   const encoding = input.transport.encoding;
   const b = builder(run, true);
+  const continuing = state.packer !== undefined;
   b.add(headerStatus(incoming, code, chal === undefined ? {} : { chal }));
-  for (const s of run.statuses) b.add(s);
+  addStatuses(run, b, encoding);
   for (const a of run.alerts) b.add(a);
   if (run.abort !== undefined) {
     // DMPRO 2.3: after an abort, Status for the SyncHdr and the Alert, no new commands.
@@ -1035,11 +1051,12 @@ function compose(run: Run, code: number, chal: Chal | undefined): SyncML {
     close(run, run.abort === 'client' ? 'client-abort' : 'server-abort');
     return b.build();
   }
-  if (state.packer !== undefined) {
+  if (continuing) {
     // Our package goes on (a large object in chunks, or commands the Statuses left no room for).
     pack(run, b);
     if (state.packer !== undefined) b.final(false);
-    return b.build();
+    // Only Statuses left over from the message before: the client has nothing to answer, go on below.
+    if (state.packer !== undefined || b.commands.some((c) => c.kind !== 'Status')) return b.build();
   }
   if (incoming.body.final !== true) {
     // DMPRO 2.1: the client's package is not over: the Next Message response, no Final.
@@ -1061,6 +1078,44 @@ function compose(run: Run, code: number, chal: Chal | undefined): SyncML {
     close(run, 'completed');
   }
   return b.build();
+}
+
+/**
+ * The Statuses for the client's message, as many as fit the client's MaxMsgSize (with the Alerts
+ * that follow them); the others go through the packer into the next messages of our package
+ * (DMPRO 2.1: no message above MaxMsgSize, however many commands the client sent).
+ */
+function addStatuses(run: Run, b: MessageBuilder, encoding: 'wbxml' | 'xml'): void {
+  const { state } = run;
+  const max = state.clientMaxMsgSize ?? Infinity;
+  if (!Number.isFinite(max)) {
+    for (const s of run.statuses) b.add(s);
+    return;
+  }
+  const verDTD = state.version === '1.2' ? '1.2' : '1.1';
+  const measure = () => measureMessage(b.header, [...b.commands, ...run.alerts], encoding, true);
+  let size = measure();
+  let i = 0;
+  for (; i < run.statuses.length; i++) {
+    const s = run.statuses[i];
+    size += commandSize(b.number(s), { encoding, verDTD });
+    b.add(s);
+    if (size <= max) continue;
+    size = measure();
+    if (size <= max) continue;
+    b.pop();
+    break;
+  }
+  if (i === run.statuses.length) return;
+  if (state.packer === undefined) {
+    state.pushed = [];
+    state.packer = new Packer({ encoding, maxMsgSize: max, maxObjSize: state.clientMaxObjSize, verDTD });
+  }
+  const rest = run.statuses.slice(i);
+  state.packer.push(...rest);
+  // No job behind these entries: holes in `pushed`, which follows the packer's indexes.
+  state.pushed.length += rest.length;
+  run.notes.push(`${rest.length} Statuses do not fit the device's MaxMsgSize ${max}: they follow in the next message of the package`);
 }
 
 function close(run: Run, reason: ServerSessionEndReason): void {
