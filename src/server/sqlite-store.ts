@@ -404,20 +404,27 @@ export class SqliteStore implements Store {
 
   async apply(effects: readonly ServerEffect[]): Promise<void> {
     if (effects.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of effects) this.applyOne(e);
-    })();
+    this.applyTx(effects);
+  }
+
+  /** One transaction for one step's effects (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
+  private applyTxFn?: (effects: readonly ServerEffect[]) => void;
+
+  private applyTx(effects: readonly ServerEffect[]): void {
+    this.applyTxFn ??= this.db.transaction((list: readonly ServerEffect[]) => {
+      for (const e of list) this.applyOne(e);
+    });
+    this.applyTxFn(effects);
   }
 
   private applyOne(e: ServerEffect): void {
-    const db = this.db;
     switch (e.type) {
       case 'session':
         if (e.action === 'start') {
-          db.prepare('INSERT OR REPLACE INTO sessions (token, device_id, session_id, version, initiator, started_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          this.stmt('INSERT OR REPLACE INTO sessions (token, device_id, session_id, version, initiator, started_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
             .run(e.token, e.deviceId, e.sessionId, e.version ?? null, e.initiator ?? null, e.at, e.at);
         } else {
-          db.prepare(`UPDATE sessions SET last_at = ?, messages_in = COALESCE(?, messages_in), messages_out = COALESCE(?, messages_out),
+          this.stmt(`UPDATE sessions SET last_at = ?, messages_in = COALESCE(?, messages_in), messages_out = COALESCE(?, messages_out),
             authenticated = COALESCE(?, authenticated), ended_at = COALESCE(?, ended_at), reason = COALESCE(?, reason) WHERE token = ?`)
             .run(e.at, e.messagesIn ?? null, e.messagesOut ?? null, e.authenticated === undefined ? null : e.authenticated ? 1 : 0,
               e.action === 'end' ? e.at : null, e.reason ?? null, e.token);
@@ -425,20 +432,20 @@ export class SqliteStore implements Store {
         return;
       case 'device': {
         // A device the store did not know (allowUnknownDevices) is recorded without credentials.
-        db.prepare("INSERT INTO devices (id, created_at, auth_scheme) VALUES (?, ?, 'none') ON CONFLICT (id) DO NOTHING").run(e.deviceId, e.at);
-        const r = db.prepare('SELECT devinfo FROM devices WHERE id = ?').get(e.deviceId) as Row;
+        this.stmt("INSERT INTO devices (id, created_at, auth_scheme) VALUES (?, ?, 'none') ON CONFLICT (id) DO NOTHING").run(e.deviceId, e.at);
+        const r = this.stmt('SELECT devinfo FROM devices WHERE id = ?').get(e.deviceId) as Row;
         const info = e.devInfo !== undefined ? JSON.stringify({ ...JSONP(r.devinfo, {}), ...e.devInfo }) : null;
-        db.prepare('UPDATE devices SET first_seen = COALESCE(first_seen, ?), last_seen = ?, dm_version = ?, devinfo = COALESCE(?, devinfo) WHERE id = ?')
+        this.stmt('UPDATE devices SET first_seen = COALESCE(first_seen, ?), last_seen = ?, dm_version = ?, devinfo = COALESCE(?, devinfo) WHERE id = ?')
           .run(e.at, e.at, e.version, info, e.deviceId);
         return;
       }
       case 'auth':
-        db.prepare('INSERT INTO auth_events (device_id, session, scheme, outcome, code, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        this.stmt('INSERT INTO auth_events (device_id, session, scheme, outcome, code, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(e.deviceId, e.token, e.scheme, e.outcome, e.code, e.reason ?? null, e.at);
         return;
       case 'nonce':
         if (e.action === 'consumed') {
-          db.prepare('UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NULL').run(e.at, e.deviceId, e.purpose, e.value);
+          this.stmt('UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NULL').run(e.at, e.deviceId, e.purpose, e.value);
         } else {
           this.insertNonce(e.deviceId, e.purpose, e.value, e.at);
         }
@@ -447,21 +454,21 @@ export class SqliteStore implements Store {
         this.applyJob(e);
         return;
       case 'tree': {
-        const st = db.prepare(`INSERT INTO tree (device_id, uri, format, type, data, encoding, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        const st = this.stmt(`INSERT INTO tree (device_id, uri, format, type, data, encoding, at) VALUES (?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (device_id, uri) DO UPDATE SET format = excluded.format, type = excluded.type, data = excluded.data, encoding = excluded.encoding, at = excluded.at`);
         for (const n of e.nodes) st.run(e.deviceId, n.uri, n.format ?? null, n.type ?? null, n.data, n.encoding, e.at);
         return;
       }
       case 'alert': {
         const a = e.alert;
-        db.prepare(`INSERT INTO alerts (device_id, session, job_id, code, type, raw_type, format, mark, source, target, data, encoding, correlator, at)
+        this.stmt(`INSERT INTO alerts (device_id, session, job_id, code, type, raw_type, format, mark, source, target, data, encoding, correlator, at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .run(e.deviceId, e.token, e.jobId === undefined ? null : Number(e.jobId), a.code, a.type, a.rawType, a.format, a.mark,
             a.source ?? null, a.target ?? null, a.data, a.encoding, a.correlator ?? null, e.at);
         return;
       }
       case 'notification':
-        db.prepare('UPDATE notifications SET answered_at = ?, session = ? WHERE id = ?').run(e.at, e.token, Number(e.notificationId));
+        this.stmt('UPDATE notifications SET answered_at = ?, session = ? WHERE id = ?').run(e.at, e.token, Number(e.notificationId));
         return;
       default:
         throw new Error(`unknown effect ${(e as { type?: unknown }).type}`);

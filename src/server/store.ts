@@ -179,3 +179,14 @@ export interface Store {
 }
 
 export type { FumoProgress };
+
+/**
+ * True for the errors of a store that cannot write (the disk or the database's size limit is
+ * full, or the file system fails): SQLite's SQLITE_FULL and SQLITE_IOERR_*, Node's ENOSPC / EDQUOT
+ * / EIO. The endpoint answers them 503 and the admin API 507, with the cause in the log: nothing of
+ * the request was written (one transaction), and the server goes on serving reads.
+ */
+export function isStoreUnavailable(e: unknown): boolean {
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  return code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO';
+}
