@@ -12,7 +12,7 @@ import { constantTimeEqual } from '../dm/auth.js';
 import { isDmError } from '../dm/errors.js';
 import { parseJobSpec, type JobState } from '../dm/jobs.js';
 import type { DeviceAuth, AuthScheme } from '../dm/server-auth.js';
-import type { DeviceRecord, ListFilter, Store } from './store.js';
+import { isStoreUnavailable, type DeviceRecord, type ListFilter, type Store } from './store.js';
 import { notifyDevice } from './notify.js';
 import type { PushSender } from './push.js';
 import { silentLogger, type ServerLogger } from './log.js';
@@ -291,6 +291,10 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
       if (isDmError(e)) {
         const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'TRANSPORT' ? 502 : 400;
         return sendJson(res, status, { error: e.message, code: e.code });
+      }
+      if (isStoreUnavailable(e)) {
+        log.error('store unavailable: the admin request was not stored', e, { url: req.url, status: 507 });
+        return sendJson(res, 507, { error: `the store cannot write (${(e as { code?: string }).code}): nothing was changed`, code: 'STORE_UNAVAILABLE' });
       }
       log.error('admin request failed', e, { url: req.url });
       sendJson(res, 500, { error: 'internal error' });

@@ -25,9 +25,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { parseMessage, serializeToBytes, type SyncML } from '../syncml/index.js';
 import { formatHmacHeader, hmacDigest } from '../dm/auth.js';
 import { step, errorReply, expireSession, type ServerEffect, type ServerSessionConfig, type ServerSessionState, type SessionDevice } from '../dm/server-session.js';
-import type { Store } from './store.js';
+import { isStoreUnavailable, type Store } from './store.js';
 import { silentLogger, summarize, TraceWriter, type ServerLogger } from './log.js';
 import { runHook, type ServerHooks } from './hooks.js';
+
+/** A message's text may be this many times the body limit (see textSize). */
+const EXPANSION_FACTOR = 8;
 
 /** The two DM media types (DMREPPRO; research note §4.7). @public */
 export const DM_WBXML = 'application/vnd.syncml.dm+wbxml';
@@ -43,6 +46,20 @@ export interface DmEndpointOptions {
   bodyLimit?: number;
   /** An open session with no message for this long is ended. Default 5 minutes. */
   idleTimeoutMs?: number;
+  /**
+   * The whole request body must arrive within this many milliseconds of the request reaching
+   * the handler, else 408 and the connection is closed (a client that never finishes its body
+   * does not hold a connection and its memory for ever). Default 30 000; 0: no limit.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Open sessions that no credentials protect (the device has not authenticated yet, or its
+   * scheme is none, or it is an unknown device let in by `allowUnknownDevices`), at most; past it
+   * the least recently active is ended. Default 10 000 (about 1.5 KB each).
+   */
+  maxUnauthenticatedSessions?: number;
+  /** Authenticated open sessions of one device, at most; past it its least recently active is ended. Default 4. */
+  maxSessionsPerDevice?: number;
   /**
    * The endpoint's public URL, for RespURI (`https://dm.example.net/omadm`). Default: built from
    * the request (scheme of the socket, Host header, path).
@@ -94,20 +111,29 @@ function tokenOf(url: string | undefined): string | undefined {
   return m === null ? undefined : m[1].toLowerCase();
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${limit}`, { connection: 'close' }));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const fail = (e: Error): void => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      if (timer !== undefined) clearTimeout(timer);
+      reject(e);
+    };
+    // A client that never finishes its body (slowloris) is cut off.
+    const timer = timeoutMs > 0
+      ? setTimeout(() => fail(new HttpError(408, `the request body did not arrive within ${timeoutMs} ms (${size} bytes received)`, { connection: 'close' })), timeoutMs)
+      : undefined;
     req.on('data', (c: Buffer) => {
       if (done) return;
       size += c.length;
       if (size > limit) {
-        done = true;
-        chunks.length = 0;
-        reject(new HttpError(413, `body over the limit of ${limit} bytes`, { connection: 'close' }));
+        fail(new HttpError(413, `body over the limit of ${limit} bytes`, { connection: 'close' }));
         return;
       }
       chunks.push(c);
@@ -115,13 +141,72 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
     req.on('end', () => {
       if (done) return;
       done = true;
+      if (timer !== undefined) clearTimeout(timer);
       const b = Buffer.concat(chunks);
       resolve(new Uint8Array(b.buffer, b.byteOffset, b.length));
     });
-    req.on('error', (e) => {
-      if (!done) { done = true; reject(e); }
-    });
+    // The client went away before the end of its body (Node reports 'aborted', then 'close'):
+    // nothing to answer, a line in the log, no error.
+    const gone = () => new HttpError(400, `the connection closed before the end of the body (${size} bytes received)`, { connection: 'close' });
+    req.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNRESET' || e.message === 'aborted' ? gone() : new HttpError(400, `the request body could not be read: ${e.message}`, { connection: 'close' })));
+    req.on('close', () => fail(gone()));
   });
+}
+
+/**
+ * Characters and bytes of text in a parsed message, counted until `cap` is passed. WBXML
+ * string-table references (STR_T) let a small body name the same table string many times: a
+ * 80 KB "string-table bomb" parses into a 500 MB Data value (cheaply, as a rope, until something
+ * flattens it: the store, the trace, the log). The parser does not bound that expansion, so the
+ * endpoint refuses messages whose text is far larger than any honest body of that size.
+ */
+function textSize(v: unknown, cap: number): number {
+  let total = 0;
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'string') total += x.length;
+    else if (x instanceof Uint8Array) total += x.length;
+    else if (x !== null && typeof x === 'object') {
+      if (Array.isArray(x)) for (const y of x) stack.push(y);
+      else for (const k in x) stack.push((x as Record<string, unknown>)[k]);
+    }
+    if (total > cap) return total;
+  }
+  return total;
+}
+
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
+/**
+ * The first field the answer repeats (SessionID, MsgID, LocURIs in SyncHdr and Status refs,
+ * CmdIDs) that holds a character XML 1.0 cannot carry. A WBXML body can hold such characters,
+ * and an answer in XML (to this message, or to a later one of the session) could then not be
+ * written at all (found by the endpoint fuzzer).
+ */
+function unanswerableInXml(msg: SyncML): string | undefined {
+  const bad = (v: unknown) => typeof v === 'string' && XML_INVALID.test(v);
+  const h = msg.header;
+  for (const [name, v] of [['SessionID', h.sessionId], ['MsgID', h.msgId], ['Source/LocURI', h.source?.locUri], ['Target/LocURI', h.target?.locUri], ['Source/LocName', h.source?.locName]] as const) {
+    if (bad(v)) return `SyncHdr/${name}`;
+  }
+  const walk = (cmds: readonly unknown[], at: string): string | undefined => {
+    for (const [i, c] of cmds.entries()) {
+      const cmd = c as { kind?: string; cmdId?: unknown; items?: { target?: { locUri?: unknown }; source?: { locUri?: unknown } }[]; commands?: unknown[] };
+      if (cmd === null || typeof cmd !== 'object') continue;
+      const here = `${at}/${cmd.kind}[${i + 1}]`;
+      if (bad(cmd.cmdId)) return `${here}/CmdID`;
+      for (const it of Array.isArray(cmd.items) ? cmd.items : []) {
+        if (bad(it?.target?.locUri) || bad(it?.source?.locUri)) return `${here}/Item/LocURI`;
+      }
+      if (Array.isArray(cmd.commands)) {
+        const inner = walk(cmd.commands, here);
+        if (inner !== undefined) return inner;
+      }
+    }
+    return undefined;
+  };
+  return walk(msg.body?.commands ?? [], 'SyncBody');
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Uint8Array | string): void {
@@ -154,6 +239,9 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
   const hooks = options.hooks ?? {};
   const limit = options.bodyLimit ?? 1 << 20;
   const idle = options.idleTimeoutMs ?? 5 * 60_000;
+  const bodyTimeout = options.bodyTimeoutMs ?? 30_000;
+  // Text a parsed message may hold: far above what an honest body of the limit's size decodes to.
+  const expansionLimit = EXPANSION_FACTOR * limit;
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const now = options.now ?? Date.now;
   const trace = options.traceDir !== undefined ? new TraceWriter(options.traceDir) : undefined;
@@ -161,21 +249,81 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
 
   const byToken = new Map<string, ServerSessionState>();
   const byKey = new Map<string, ServerSessionState>();
+  const unauthenticated = new Map<string, ServerSessionState>();
+  const maxUnauthenticated = Math.max(1, options.maxUnauthenticatedSessions ?? 10_000);
+  const perDevice = new Map<string, Map<string, ServerSessionState>>();
+  const maxPerDevice = Math.max(1, options.maxSessionsPerDevice ?? 4);
   const cache = new WeakMap<ServerSessionState, Cached>();
   const locks = new Map<string, Promise<unknown>>();
   let closed = false;
 
   const key = (device: string, sessionId: string): string => `${device}\n${sessionId}`;
 
+  /** Sessions no credentials protect: not authenticated yet, or scheme none (unknown devices let in too). */
+  const unprotected = (s: ServerSessionState): boolean => s.phase === 'auth' || s.auth.scheme === 'none';
+
   function remember(s: ServerSessionState): void {
     byToken.set(s.token, s);
     byKey.set(key(s.deviceId, s.sessionId), s);
+    // Least recently active first, in both bounded sets.
+    unauthenticated.delete(s.token);
+    perDevice.get(s.deviceId)?.delete(s.token);
+    if (unprotected(s)) unauthenticated.set(s.token, s);
+    else {
+      let m = perDevice.get(s.deviceId);
+      if (m === undefined) perDevice.set(s.deviceId, (m = new Map()));
+      m.set(s.token, s);
+    }
   }
 
   function forget(s: ServerSessionState): void {
     if (byToken.get(s.token) === s) byToken.delete(s.token);
     const k = key(s.deviceId, s.sessionId);
     if (byKey.get(k) === s) byKey.delete(k);
+    if (unauthenticated.get(s.token) === s) unauthenticated.delete(s.token);
+    const m = perDevice.get(s.deviceId);
+    if (m?.get(s.token) === s) {
+      m.delete(s.token);
+      if (m.size === 0) perDevice.delete(s.deviceId);
+    }
+  }
+
+  function end(s: ServerSessionState, why: string): void {
+    forget(s);
+    void withLock(s.deviceId, async () => {
+      try {
+        const effects = await expireSession(s, now(), 'expired');
+        await store.apply(effects);
+        afterApply(effects);
+        log.event('session-evicted', { device: s.deviceId, session: s.sessionId, token: s.token, reason: why });
+      } catch (e) {
+        log.error('ending an evicted session', e, { token: s.token });
+      }
+    });
+  }
+
+  /**
+   * Bounds on open sessions (found by the endpoint fuzzer: without them, memory grows until the
+   * idle timeout). Anyone can open a session (a package 1 without credentials is challenged and
+   * the session waits for the answer; with `allowUnknownDevices` or scheme none it is open at
+   * once): past `maxUnauthenticatedSessions` of those, the least recently active one is ended. A
+   * device with valid credentials may open sessions with ever new SessionIDs: past
+   * `maxSessionsPerDevice` of its authenticated ones, its least recently active one is ended.
+   * Unauthenticated requests never count against a device's own sessions. An ended session's jobs
+   * in flight are queued again; a device waiting for its challenge loses nothing (its next
+   * package 1 opens a new session with the nonce it was given).
+   */
+  function evict(s: ServerSessionState): void {
+    for (const x of unauthenticated.values()) {
+      if (unauthenticated.size <= maxUnauthenticated) break;
+      end(x, `more than ${maxUnauthenticated} sessions without authentication`);
+    }
+    const m = perDevice.get(s.deviceId);
+    if (m === undefined) return;
+    for (const x of m.values()) {
+      if (m.size <= maxPerDevice) break;
+      end(x, `more than ${maxPerDevice} open sessions for the device`);
+    }
   }
 
   /** Runs `fn` after the device's previous request (one request per device at a time). */
@@ -249,7 +397,7 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
       const type = mediaType(req);
       if (type !== DM_WBXML && type !== DM_XML) throw new HttpError(415, `content type must be ${DM_WBXML} or ${DM_XML}, not '${type || 'none'}'`);
       encoding = type === DM_WBXML ? 'wbxml' : 'xml';
-      const body = await readBody(req, limit);
+      const body = await readBody(req, limit, bodyTimeout);
       const token = tokenOf(req.url);
       const byTok = token !== undefined ? byToken.get(token) : undefined;
       known = byTok;
@@ -267,6 +415,14 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
         throw new HttpError(400, `not a SyncML message: ${(e as Error).message}`);
       }
       const msg = parsed.message;
+      const expanded = textSize(msg, expansionLimit);
+      if (expanded > expansionLimit) {
+        trace?.write({ dir: 'in', device: byTok?.deviceId, session: byTok?.sessionId }, body);
+        throw new HttpError(413, `the ${body.length}-byte message expands to more than ${expansionLimit} characters of text (WBXML string-table references)`, { connection: 'close' });
+      }
+      // Refused whatever the encoding: a session opened in WBXML may go on in XML.
+      const unanswerable = unanswerableInXml(msg);
+      if (unanswerable !== undefined) throw new HttpError(400, `${unanswerable} holds a control character that an answer in XML cannot repeat`);
       const deviceId = (msg.header.source?.locUri ?? '').trim().replace(/\s*\/\s*/g, '/');
       const { commands, statuses } = summarize(msg);
       log.message({
@@ -281,7 +437,8 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
         state ??= byKey.get(key(deviceId, msg.header.sessionId));
         if (state !== undefined && state.phase === 'closed') state = undefined;
         known = state;
-        const hash = sha256(body);
+        // A retransmission is the same bytes under the same media type (the answer is cached in that encoding).
+        const hash = `${encoding}:${sha256(body)}`;
         const last = state !== undefined ? cache.get(state) : undefined;
         if (last !== undefined && last.msgId === msg.header.msgId && last.hash === hash) {
           // The client did not get our answer and sent the same message again.
@@ -317,9 +474,14 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
           forget(r.state);
           throw e;
         }
-        if (state !== undefined && state !== r.state) forget(state);
+        // A replaced session is closed by the step; one that was not (the new package 1 did not
+        // authenticate, a one-off answer) stays reachable by its RespURI.
+        if (state !== undefined && state !== r.state && state.phase === 'closed') forget(state);
         if (r.closed) forget(r.state);
-        else remember(r.state);
+        else {
+          remember(r.state);
+          evict(r.state);
+        }
         if (r.notes.length > 0) log.event('notes', { device: deviceId, session: msg.header.sessionId, token: r.state.token, notes: r.notes });
         afterApply(r.effects);
         const out = reply(res, r.reply, encoding, started, { token: r.state.token, sign: r.sign });
@@ -327,9 +489,22 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
       });
     } catch (e) {
       if (e instanceof HttpError) {
-        if (!res.headersSent) send(res, e.status, { 'content-type': 'text/plain; charset=utf-8', ...e.headers }, `${e.message}\n`);
+        const gone = res.destroyed || req.socket?.destroyed === true;
+        if (!res.headersSent && !gone) send(res, e.status, { 'content-type': 'text/plain; charset=utf-8', ...e.headers }, `${e.message}\n`);
         if (e.status === 413) req.resume();
+        // Timed out or cut off: free the connection once the answer is out (at once when it cannot be sent).
+        if (e.status === 408 || gone) {
+          if (gone || res.writableFinished) req.socket?.destroy();
+          else res.once('finish', () => req.socket?.destroy());
+        }
         log.event('http-error', { status: e.status, reason: e.message, url: req.url });
+        return;
+      }
+      if (isStoreUnavailable(e)) {
+        // The disk (or the database's size limit) is full: nothing of this message was stored
+        // (one transaction), its session is forgotten; the device may try again later.
+        log.error('store unavailable: the message was not processed', e, { url: req.url, status: 503 });
+        if (!res.headersSent) send(res, 503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '60' }, `the server cannot store anything now (${(e as { code?: string }).code}): nothing of this message was kept, try again later\n`);
         return;
       }
       log.error('request failed', e, { url: req.url });

@@ -50,6 +50,14 @@ export interface DmServerOptions {
   session?: ServerSessionConfig;
   bodyLimit?: number;
   idleTimeoutMs?: number;
+  /** The request body must arrive within this (else 408, connection closed). Default 30 000 ms. */
+  bodyTimeoutMs?: number;
+  /** The request headers must arrive within this (Node's `headersTimeout`; 408). Default 20 000 ms. */
+  headersTimeoutMs?: number;
+  /** Open sessions no credentials protect, at most (see `DmEndpointOptions`). Default 10 000. */
+  maxUnauthenticatedSessions?: number;
+  /** Authenticated open sessions of one device, at most. Default 4. */
+  maxSessionsPerDevice?: number;
   log?: ServerLogger;
   traceDir?: string;
   hooks?: ServerHooks;
@@ -140,7 +148,8 @@ export class DmServer {
     }
     const store = this._store;
     const endpoint = createDmEndpoint({
-      store, session: o.session, bodyLimit: o.bodyLimit, idleTimeoutMs: o.idleTimeoutMs, publicUrl: o.publicUrl,
+      store, session: o.session, bodyLimit: o.bodyLimit, idleTimeoutMs: o.idleTimeoutMs, bodyTimeoutMs: o.bodyTimeoutMs,
+      maxUnauthenticatedSessions: o.maxUnauthenticatedSessions, maxSessionsPerDevice: o.maxSessionsPerDevice, publicUrl: o.publicUrl,
       log, traceDir: o.traceDir, hooks: o.hooks,
     });
     this._endpoint = endpoint;
@@ -156,9 +165,18 @@ export class DmServer {
       }
       endpoint(req, res);
     };
+    // Slow clients: Node cuts off headers after headersTimeout and whole requests after
+    // requestTimeout (checked every connectionsCheckingInterval); the endpoint's own body timer
+    // is the precise one. Without these, a client that sends nothing holds its socket for minutes.
+    const headersTimeout = o.headersTimeoutMs ?? 20_000;
+    const bodyTimeout = o.bodyTimeoutMs ?? 30_000;
+    const timeouts = {
+      headersTimeout, requestTimeout: bodyTimeout > 0 ? headersTimeout + bodyTimeout + 1000 : 0,
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(headersTimeout / 4))),
+    };
     this.server = o.tls !== undefined
-      ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true }, handler)
-      : createHttpServer(handler);
+      ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true, ...timeouts }, handler)
+      : createHttpServer(timeouts, handler);
     const host = o.host ?? '127.0.0.1';
     const addr = await listen(this.server, o.port ?? 8443, host);
     this._url = `${o.tls !== undefined ? 'https' : 'http'}://${urlHost(host)}:${addr.port}${path}`;
