@@ -51,6 +51,22 @@ function mutations(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array> {
   return fc.oneof({ weight: 1, arbitrary: fc.uint8Array({ maxLength: 128 }) }, { weight: 4, arbitrary: mutated });
 }
 
+/**
+ * fc.assert in slices of at most 50 000 runs (each with its own seed, reported on failure),
+ * yielding to the event loop in between: a million synchronous cases in one go block the vitest
+ * worker for longer than its RPC timeout (60 s), and the long run then ends with exit status 1
+ * ("Timeout calling onTaskUpdate") although every case passed.
+ */
+async function assertInSlices(property: Parameters<typeof fc.assert>[0], runs: number): Promise<void> {
+  const base = (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
+  for (let done = 0, slice = 0; done < runs; slice++) {
+    const n = Math.min(50_000, runs - done);
+    fc.assert(property, { numRuns: n, seed: (base + slice) | 0 });
+    done += n;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 function expectTyped(e: unknown, kinds: ((e: unknown) => boolean)[]): void {
   if (!kinds.some((k) => k(e))) throw new Error(`untyped error escaped: ${e instanceof Error ? e.stack : String(e)}`);
   const x = e as { offset?: number; path?: string; line?: number };
@@ -58,8 +74,8 @@ function expectTyped(e: unknown, kinds: ((e: unknown) => boolean)[]): void {
 }
 
 describe('hardening: parsers only raise typed errors', () => {
-  it(`WBXML reader and converter (${RUNS} cases)`, () => {
-    fc.assert(fc.property(mutations(wbxmlSeeds), fc.boolean(), (b, strict) => {
+  it(`WBXML reader and converter (${RUNS} cases)`, async () => {
+    await assertInSlices(fc.property(mutations(wbxmlSeeds), fc.boolean(), (b, strict) => {
       try {
         const r = new WbxmlReader(b, { strict });
         for (let k = r.next(); k !== TokenKind.EOF; k = r.next()) if (k === TokenKind.TEXT) r.text();
@@ -67,11 +83,11 @@ describe('hardening: parsers only raise typed errors', () => {
       } catch (e) {
         expectTyped(e, [isWbxmlError]);
       }
-    }), { numRuns: RUNS });
+    }), RUNS);
   }, TIMEOUT);
 
-  it(`XML scanner and XML -> WBXML (${RUNS} cases)`, () => {
-    fc.assert(fc.property(mutations(xmlSeeds), (b) => {
+  it(`XML scanner and XML -> WBXML (${RUNS} cases)`, async () => {
+    await assertInSlices(fc.property(mutations(xmlSeeds), (b) => {
       try {
         const s = new XmlScanner(b);
         for (let k = s.next(); k !== XmlToken.EOF; k = s.next()) if (k === XmlToken.TEXT) s.text();
@@ -79,26 +95,26 @@ describe('hardening: parsers only raise typed errors', () => {
       } catch (e) {
         expectTyped(e, [isWbxmlError]);
       }
-    }), { numRuns: RUNS });
+    }), RUNS);
   }, TIMEOUT);
 
-  it(`typed SyncML parser, strict and tolerant, both encodings (${RUNS} cases)`, () => {
-    fc.assert(fc.property(fc.oneof(mutations(wbxmlSeeds), mutations(xmlSeeds)), fc.boolean(), (b, strict) => {
+  it(`typed SyncML parser, strict and tolerant, both encodings (${RUNS} cases)`, async () => {
+    await assertInSlices(fc.property(fc.oneof(mutations(wbxmlSeeds), mutations(xmlSeeds)), fc.boolean(), (b, strict) => {
       try {
         parse(b, { strict });
       } catch (e) {
         expectTyped(e, [isSyncMLError]);
       }
-    }), { numRuns: RUNS });
+    }), RUNS);
   }, TIMEOUT);
 
-  it(`package 0 decoder (${RUNS} cases)`, () => {
-    fc.assert(fc.property(mutations(notificationSeeds), fc.boolean(), (b, strict) => {
+  it(`package 0 decoder (${RUNS} cases)`, async () => {
+    await assertInSlices(fc.property(mutations(notificationSeeds), fc.boolean(), (b, strict) => {
       try {
         decodeNotification(b, { strict });
       } catch (e) {
         expectTyped(e, [isDmError]);
       }
-    }), { numRuns: RUNS });
+    }), RUNS);
   }, TIMEOUT);
 });
