@@ -59,6 +59,38 @@ describe('migrations (upgrade)', () => {
   });
 });
 
+describe('group commit', () => {
+  it('concurrent calls: each settles once its effects are committed; a failing one is rolled back alone', async () => {
+    const s = SqliteStore.open(db);
+    await s.putDevice({ id: 'dev1' }, 1);
+    const start = (token: string) => [{ type: 'session', action: 'start', token, deviceId: 'dev1', sessionId: token, at: 2 }] as const;
+    const calls = [
+      s.apply([...start('A')]),
+      s.apply([...start('B'), { type: 'bogus' } as never]),
+      s.apply([...start('C')]),
+    ];
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/unknown effect/);
+    expect((await s.listSessions()).map((x) => x.token).sort()).toEqual(['A', 'C']);
+    // Another connection sees all of it: it is committed, not pending in ours.
+    const other = new Database(db, { readonly: true });
+    expect((other.prepare('SELECT token FROM sessions ORDER BY token').all() as { token: string }[]).map((r) => r.token)).toEqual(['A', 'C']);
+    other.close();
+    await s.close();
+  });
+
+  it('settles calls still queued when the store closes', async () => {
+    const s = SqliteStore.open(db);
+    const p = s.apply([{ type: 'session', action: 'start', token: 'T', deviceId: 'd', sessionId: 'T', at: 1 }]);
+    await s.close();
+    await p;
+    const again = SqliteStore.open(db);
+    expect((await again.listSessions()).map((x) => x.token)).toEqual(['T']);
+    await again.close();
+  });
+});
+
 describe('devices, credentials and nonces', () => {
   it('merges credentials and tracks the current and used nonces', async () => {
     const s = SqliteStore.open(db);

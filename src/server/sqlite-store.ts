@@ -66,6 +66,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX notifications_device ON notifications (device_id);`,
   // 2: the server's own scheme towards a device (DMAcc SRVCRED AAuthType), apart from the client's
   'ALTER TABLE devices ADD COLUMN server_scheme TEXT',
+  // 3: a device's current nonce found without scanning every nonce it ever had (the nonce table
+  // grows by one or two rows a session; without these, each message cost more than the last)
+  `CREATE INDEX IF NOT EXISTS nonces_latest ON nonces (device_id, purpose, id);
+   CREATE INDEX IF NOT EXISTS nonces_open ON nonces (device_id, purpose) WHERE used_at IS NULL;`,
 ];
 
 /** The schema version this code writes. @public */
@@ -87,6 +91,13 @@ const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? u
 function clean<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+/** A group commit whose transaction SQLite rolled back itself. */
+class GroupLost extends Error {
+  constructor(readonly reason: unknown) {
+    super('the group transaction was rolled back');
+  }
 }
 
 /** Options of {@link SqliteStore.open}. @public */
@@ -402,20 +413,77 @@ export class SqliteStore implements Store {
 
   // --- effects ----------------------------------------------------------------------------------------
 
-  async apply(effects: readonly ServerEffect[]): Promise<void> {
-    if (effects.length === 0) return;
-    this.applyTx(effects);
+  /**
+   * Makes one step's effects durable. Concurrent calls are committed together (group commit):
+   * the calls made while the event loop polls for I/O are queued, and one transaction, with a
+   * savepoint per call, commits them all with a single sync; each promise settles after that
+   * commit, so nothing is acknowledged before it is on disk. A call whose effects fail is rolled
+   * back alone (its savepoint); the others commit.
+   */
+  apply(effects: readonly ServerEffect[]): Promise<void> {
+    if (effects.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (this.queued.push({ effects, resolve, reject }) === 1) setImmediate(this.flush);
+    });
   }
 
-  /** One transaction for one step's effects (made once: better-sqlite3 wraps it in BEGIN/COMMIT). */
+  private queued: { effects: readonly ServerEffect[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  /** One step's effects: a transaction of its own, or a savepoint inside the group's. */
   private applyTxFn?: (effects: readonly ServerEffect[]) => void;
 
-  private applyTx(effects: readonly ServerEffect[]): void {
-    this.applyTxFn ??= this.db.transaction((list: readonly ServerEffect[]) => {
+  private readonly flush = (): void => {
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    if (!this.db.open) {
+      for (const b of batch) b.reject(new Error('the store is closed'));
+      return;
+    }
+    const one = (this.applyTxFn ??= this.db.transaction((list: readonly ServerEffect[]) => {
       for (const e of list) this.applyOne(e);
-    });
-    this.applyTxFn(effects);
-  }
+    }));
+    if (batch.length === 1) {
+      try {
+        one(batch[0].effects);
+      } catch (e) {
+        batch[0].reject(e);
+        return;
+      }
+      batch[0].resolve();
+      return;
+    }
+    const failed: unknown[] = new Array(batch.length);
+    try {
+      this.db.transaction(() => {
+        for (let i = 0; i < batch.length; i++) {
+          try {
+            one(batch[i].effects);
+          } catch (e) {
+            // SQLite may roll the whole transaction back on its own (SQLITE_FULL, I/O errors):
+            // then nothing of the group is left to commit.
+            if (!this.db.inTransaction) throw new GroupLost(e);
+            failed[i] = e ?? new Error('store write failed');
+          }
+        }
+      })();
+    } catch (e) {
+      // Nothing of the group is stored: each call gets its own transaction and its own outcome.
+      for (const b of batch) {
+        try {
+          one(b.effects);
+          b.resolve();
+        } catch (x) {
+          b.reject(x);
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      if (failed[i] !== undefined) batch[i].reject(failed[i]);
+      else batch[i].resolve();
+    }
+  };
 
   private applyOne(e: ServerEffect): void {
     switch (e.type) {
@@ -476,20 +544,19 @@ export class SqliteStore implements Store {
   }
 
   private applyJob(e: Extract<ServerEffect, { type: 'job' }>): void {
-    const db = this.db;
-    const r = db.prepare('SELECT device_id, fumo, sent, session FROM jobs WHERE id = ?').get(Number(e.jobId)) as Row | undefined;
+    const r = this.stmt('SELECT device_id, fumo, sent, session FROM jobs WHERE id = ?').get(Number(e.jobId)) as Row | undefined;
     if (r === undefined) return; // deleted meanwhile
     const fumo = e.fumo !== undefined ? JSON.stringify({ ...JSONP(r.fumo, {}), ...e.fumo }) : null;
     let sent: string | null = null;
     if (e.sent !== undefined) sent = JSON.stringify(e.attempts !== undefined ? e.sent : [...JSONP<unknown[]>(r.sent, []), ...e.sent]);
     const terminalOk = e.state === 'answered' || e.state === 'done';
     const error = e.error !== undefined ? e.error : terminalOk ? null : undefined;
-    db.prepare(`UPDATE jobs SET state = ?, step = COALESCE(?, step), session = COALESCE(?, session), attempts = COALESCE(?, attempts),
+    this.stmt(`UPDATE jobs SET state = ?, step = COALESCE(?, step), session = COALESCE(?, session), attempts = COALESCE(?, attempts),
       sent = COALESCE(?, sent), fumo = COALESCE(?, fumo), error = ${error === undefined ? 'error' : '?'}, updated_at = ? WHERE id = ?`)
       .run(...[e.state, e.step ?? null, e.session ?? null, e.attempts ?? null, sent, fumo, ...(error === undefined ? [] : [error]), e.at, Number(e.jobId)]);
     const session = e.session ?? opt<string>(r.session) ?? null;
     if (e.statuses !== undefined && e.statuses.length > 0) {
-      const st = db.prepare(`INSERT INTO job_statuses (job_id, session, step, path, cmd, code, msg_ref, cmd_ref, target_refs, source_refs, items, at)
+      const st = this.stmt(`INSERT INTO job_statuses (job_id, session, step, path, cmd, code, msg_ref, cmd_ref, target_refs, source_refs, items, at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const s of e.statuses) {
         st.run(Number(e.jobId), session, s.step, s.path, s.cmd, s.code, s.msgRef, s.cmdRef,
@@ -497,12 +564,14 @@ export class SqliteStore implements Store {
       }
     }
     if (e.results !== undefined && e.results.length > 0) {
-      const st = db.prepare('INSERT INTO results (device_id, job_id, session, step, path, uri, format, type, data, encoding, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const st = this.stmt('INSERT INTO results (device_id, job_id, session, step, path, uri, format, type, data, encoding, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       for (const x of e.results) st.run(r.device_id, Number(e.jobId), session, x.step, x.path, x.uri, x.format ?? null, x.type ?? null, x.data, x.encoding, e.at);
     }
   }
 
   async close(): Promise<void> {
+    // Effects already handed to apply() are committed first: their callers are waiting for them.
+    if (this.queued.length > 0 && this.db.open) this.flush();
     if (this.db.open) this.db.close();
   }
 }
