@@ -4,15 +4,17 @@
  * cost of a DM round trip relative to a bare Node HTTP request/response of the same size, on the
  * same machine in the same run.
  *
- * - The DM server (`DmServer`, SQLite store with its default durability: WAL, synchronous=FULL)
- *   runs in a child process; so does the bare HTTP server (node:http, answers a body of the size
+ * - The DM server (`DmServer`, SQLite store in WAL mode) runs in a child process; so does the bare HTTP server (node:http, answers a body of the size
  *   asked for). The clients run in this process.
- * - A DM round trip = one HTTP POST of a DM message and its answer, as the reference client
- *   (`DmClient`) does it: client-side serialize/parse/DPU included, MD5 auth, the server's parse,
- *   session step, store commit and serialize. The bare round trip posts the same number of bytes
- *   and gets the same number back, with the same keep-alive HTTP client settings.
+ * - A DM round trip = one HTTP POST of a DM message and its answer, timed around the reference
+ *   client's (`DmClient`) transport: the server's parse, MD5 check, session step, store commit
+ *   and serialize are in it, the client's own processing before and after is not. The bare round
+ *   trip posts the same number of bytes and gets the same number back, keep-alive as well.
  * - Sessions/s: C concurrent devices each running back-to-back client-initiated sessions with a
  *   queued Get per session, for a fixed time.
+ *
+ * Both store settings are measured in the same run: the default durable one (synchronous=FULL:
+ * each message waits for its commit to reach the disk) and the relaxed one (synchronous=NORMAL).
  *
  * Options: --quick (shorter), --concurrency C, --seconds S, --json FILE.
  */
@@ -31,20 +33,43 @@ const opt = (name, d) => { const i = args.indexOf('--' + name); return i >= 0 ? 
 const quick = args.includes('--quick');
 const concurrency = Number(opt('concurrency', 16));
 const seconds = Number(opt('seconds', quick ? 2 : 8));
-const sequentialSessions = quick ? 30 : 200;
+const sequentialSessions = quick ? 30 : 300;
+const warmupSessions = quick ? 30 : 300;
 
 if (process.argv[2] === '--child-dm') await childDm();
 else if (process.argv[2] === '--child-bare') await childBare();
 else await main();
 
-/** The DM server, in its own process. */
+/**
+ * The DM server, in its own process. `relaxed`: the store commits without waiting for the disk
+ * (SQLite synchronous=NORMAL: a commit survives a process crash, not a power cut). The child
+ * reports the server's own time per message (request in to answer out, from its log) and the
+ * part of it spent committing to the store.
+ */
 async function childDm() {
-  const { DmServer } = await import(pathToFileURL(join(dist, 'server', 'index.js')).href);
+  const { DmServer, SqliteStore } = await import(pathToFileURL(join(dist, 'server', 'index.js')).href);
   const dir = process.argv[3];
-  const server = new DmServer({ dataDir: dir, port: 0, host: '127.0.0.1', admin: { port: 0 }, session: { serverId: 'bench.example.test' } });
+  const relaxed = process.argv[4] === 'relaxed';
+  const store = SqliteStore.open(join(dir, 'dm.sqlite'), { relaxedDurability: relaxed });
+  const t = { messages: 0, serverMs: 0, commits: 0, commitMs: 0, on: false };
+  const apply = store.apply.bind(store);
+  store.apply = async (effects) => {
+    const t0 = performance.now();
+    try {
+      return await apply(effects);
+    } finally {
+      if (t.on && effects.length > 0) { t.commits++; t.commitMs += performance.now() - t0; }
+    }
+  };
+  const log = { message: (e) => { if (t.on && e.dir === 'out') { t.messages++; t.serverMs += e.ms; } }, event() {}, error() {} };
+  const server = new DmServer({ store, log, port: 0, host: '127.0.0.1', admin: { port: 0 }, session: { serverId: 'bench.example.test' } });
   const { url, adminUrl } = await server.start();
   process.send({ url, adminUrl, token: server.adminToken });
-  process.on('message', async (m) => { if (m === 'stop') { await server.stop(); process.exit(0); } });
+  process.on('message', async (m) => {
+    if (m === 'measure') { Object.assign(t, { messages: 0, serverMs: 0, commits: 0, commitMs: 0, on: true }); process.send({ ok: true }); }
+    else if (m === 'timings') { t.on = false; process.send({ ...t }); }
+    else if (m === 'stop') { await server.stop(); process.exit(0); }
+  });
 }
 
 /** A bare HTTP server: reads the body, answers `x-reply-size` bytes. */
@@ -88,6 +113,14 @@ function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
+function ask(child, m) {
+  return new Promise((resolve) => { child.once('message', resolve); child.send(m); });
+}
+
+function mean(a) {
+  return a.reduce((x, y) => x + y, 0) / a.length;
+}
+
 async function main() {
   for (const sub of ['server', 'client']) {
     if (!existsSync(join(dist, sub, 'index.js'))) {
@@ -96,64 +129,10 @@ async function main() {
     }
   }
   const { DmClient, MemoryStore, HttpTransport } = await import(pathToFileURL(join(dist, 'client', 'index.js')).href);
-  const dir = mkdtempSync(join(tmpdir(), 'syncml-dm-bench-'));
-  const dm = await spawnChild('--child-dm', dir);
   const bare = await spawnChild('--child-bare');
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-  // One device per concurrent client, plus one for the sequential latency run.
-  const devices = [];
-  for (let i = 0; i <= concurrency; i++) {
-    const id = `IMEI:9900000000${String(i).padStart(5, '0')}`;
-    await admin(dm.info, 'POST', '/api/devices', {
-      id, auth: { scheme: 'md5', clientName: `bench${i}`, clientSecret: `secret${i}`, serverId: 'bench.example.test', serverSecret: `srv${i}` },
-    });
-    devices.push({ id, n: i });
-  }
-
-  // The client's transport is wrapped to time and size every round trip.
-  let record = null;
   const transports = [];
-  async function openClient(d) {
-    const inner = new HttpTransport({ retry: { count: 0 } });
-    transports.push(inner);
-    const transport = {
-      async send(req) {
-        const t0 = performance.now();
-        const res = await inner.send(req);
-        if (record) record.push({ ms: performance.now() - t0, sent: req.body.length, received: res.body.length });
-        return res;
-      },
-      shouldFallBack: (sig) => inner.shouldFallBack(sig),
-    };
-    const client = await DmClient.open({
-      deviceId: d.id,
-      store: new MemoryStore(),
-      encoding: 'wbxml',
-      server: { url: dm.info.url, serverId: 'bench.example.test', username: `bench${d.n}`, password: `secret${d.n}`, authType: 'md5', serverPassword: `srv${d.n}` },
-      transport,
-    });
-    return { client };
-  }
 
-  // --- sequential: DM round trips, one device ---------------------------------------------------
-  const seqDevice = devices[concurrency];
-  const { client: seqClient } = await openClient(seqDevice);
-  await seqClient.runSession(); // the first session answers the challenge and learns the nonce
-  const dmTrips = [];
-  let seqMs = 0;
-  for (let i = 0; i < sequentialSessions; i++) {
-    await admin(dm.info, 'POST', `/api/devices/${encodeURIComponent(seqDevice.id)}/jobs`, { kind: 'command', command: { verb: 'Get', target: './DevInfo/Mod' } });
-    record = dmTrips;
-    const t0 = performance.now();
-    const report = await seqClient.runSession();
-    seqMs += performance.now() - t0;
-    record = null;
-    if (report.reason !== 'completed') throw new Error(`sequential session ${i}: ${report.reason} ${report.message}`);
-  }
-
-  // --- bare HTTP round trips of the same sizes --------------------------------------------------
-  const bareTrips = [];
   const barePost = (size, reply) => new Promise((resolve, reject) => {
     const body = Buffer.alloc(size, 0x62);
     const req = request(bare.info.url, { method: 'POST', agent, headers: { 'content-type': 'application/vnd.syncml.dm+wbxml', 'content-length': size, 'x-reply-size': reply } }, (res) => {
@@ -163,66 +142,139 @@ async function main() {
     req.on('error', reject);
     req.end(body);
   });
-  for (let w = 0; w < 200; w++) await barePost(400, 400);
-  for (const trip of dmTrips) {
-    const s = performance.now();
-    await barePost(trip.sent, trip.received);
-    bareTrips.push(performance.now() - s);
-  }
+  for (let w = 0; w < warmupSessions * 2; w++) await barePost(400, 400);
 
-  // --- concurrent sessions per second ----------------------------------------------------------
-  const clients = [];
-  for (let i = 0; i < concurrency; i++) {
-    const c = await openClient(devices[i]);
-    await c.client.runSession();
-    clients.push({ ...c, device: devices[i] });
-  }
-  let sessions = 0, failures = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const tStart = performance.now();
-  await Promise.all(clients.map(async ({ client, device }) => {
-    while (performance.now() < deadline) {
-      await admin(dm.info, 'POST', `/api/devices/${encodeURIComponent(device.id)}/jobs`, { kind: 'command', command: { verb: 'Get', target: './DevInfo/Man' } });
-      try {
-        const r = await client.runSession();
-        if (r.reason === 'completed') sessions++;
-        else failures++;
-      } catch {
-        failures++;
-      }
+  /** One DM server process with the store in `mode`: sequential round trips, then (durable only) concurrent sessions. */
+  async function runMode(mode) {
+    const dir = mkdtempSync(join(tmpdir(), 'syncml-dm-bench-'));
+    const dm = await spawnChild('--child-dm', dir, mode);
+    const concurrentHere = mode === 'durable';
+    const devices = [];
+    for (let i = 0; i <= (concurrentHere ? concurrency : 0); i++) {
+      const id = `IMEI:9900000000${String(i).padStart(5, '0')}`;
+      await admin(dm.info, 'POST', '/api/devices', {
+        id, auth: { scheme: 'md5', clientName: `bench${i}`, clientSecret: `secret${i}`, serverId: 'bench.example.test', serverSecret: `srv${i}` },
+      });
+      devices.push({ id, n: i });
     }
-  }));
-  const concurrentS = (performance.now() - tStart) / 1000;
+    // The client's transport is wrapped to time and size every round trip.
+    let record = null;
+    async function openClient(d) {
+      const inner = new HttpTransport({ retry: { count: 0 } });
+      transports.push(inner);
+      const transport = {
+        async send(req) {
+          const t0 = performance.now();
+          const res = await inner.send(req);
+          if (record) record.push({ ms: performance.now() - t0, sent: req.body.length, received: res.body.length });
+          return res;
+        },
+        shouldFallBack: (sig) => inner.shouldFallBack(sig),
+      };
+      return DmClient.open({
+        deviceId: d.id, store: new MemoryStore(), encoding: 'wbxml', transport,
+        server: { url: dm.info.url, serverId: 'bench.example.test', username: `bench${d.n}`, password: `secret${d.n}`, authType: 'md5', serverPassword: `srv${d.n}` },
+      });
+    }
+    const queueGet = (d, target) => admin(dm.info, 'POST', `/api/devices/${encodeURIComponent(d.id)}/jobs`, { kind: 'command', command: { verb: 'Get', target } });
 
-  dm.child.send('stop');
+    // --- sequential: one device, a Get per session; the first sessions warm the JIT up -----------
+    const seqDevice = devices[devices.length - 1];
+    const seqClient = await openClient(seqDevice);
+    for (let i = 0; i < warmupSessions; i++) {
+      await queueGet(seqDevice, './DevInfo/Mod');
+      await seqClient.runSession();
+    }
+    const trips = [];
+    let seqMs = 0;
+    await ask(dm.child, 'measure');
+    for (let i = 0; i < sequentialSessions; i++) {
+      await queueGet(seqDevice, './DevInfo/Mod');
+      record = trips;
+      const t0 = performance.now();
+      const report = await seqClient.runSession();
+      seqMs += performance.now() - t0;
+      record = null;
+      if (report.reason !== 'completed') throw new Error(`sequential session ${i}: ${report.reason} ${report.message}`);
+    }
+    const timings = await ask(dm.child, 'timings');
+
+    // --- bare HTTP round trips of the same sizes, right after ----------------------------------
+    const bareMs = [];
+    for (const trip of trips) {
+      const t0 = performance.now();
+      await barePost(trip.sent, trip.received);
+      bareMs.push(performance.now() - t0);
+    }
+
+    // --- concurrent sessions per second -------------------------------------------------------
+    let concurrent;
+    if (concurrentHere) {
+      const clients = [];
+      for (let i = 0; i < concurrency; i++) {
+        const client = await openClient(devices[i]);
+        await client.runSession();
+        clients.push({ client, device: devices[i] });
+      }
+      let sessions = 0, failures = 0;
+      const deadline = performance.now() + seconds * 1000;
+      const tStart = performance.now();
+      await Promise.all(clients.map(async ({ client, device }) => {
+        while (performance.now() < deadline) {
+          await queueGet(device, './DevInfo/Man');
+          try {
+            const r = await client.runSession();
+            if (r.reason === 'completed') sessions++;
+            else failures++;
+          } catch {
+            failures++;
+          }
+        }
+      }));
+      const s = (performance.now() - tStart) / 1000;
+      concurrent = { concurrency, seconds: s, sessions, failures, sessionsPerSecond: sessions / s };
+    }
+    const exited = new Promise((r) => dm.child.once('exit', r));
+    dm.child.send('stop');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+
+    const dmSorted = trips.map((t) => t.ms).sort((a, b) => a - b);
+    const bareSorted = bareMs.sort((a, b) => a - b);
+    return {
+      mode,
+      sequential: { sessions: sequentialSessions, warmupSessions, ms: seqMs, sessionsPerSecond: sequentialSessions / (seqMs / 1000), roundTrips: trips.length },
+      dmRoundTrip: { meanMs: mean(dmSorted), p50: percentile(dmSorted, 50), p99: percentile(dmSorted, 99), meanBytesOut: mean(trips.map((t) => t.sent)), meanBytesIn: mean(trips.map((t) => t.received)) },
+      bareRoundTrip: { meanMs: mean(bareSorted), p50: percentile(bareSorted, 50), p99: percentile(bareSorted, 99) },
+      server: { messages: timings.messages, meanMs: timings.serverMs / timings.messages, commitMeanMs: timings.commitMs / Math.max(1, timings.commits) },
+      ratio: mean(dmSorted) / mean(bareSorted),
+      concurrent,
+    };
+  }
+
+  const durable = await runMode('durable');
+  const relaxed = await runMode('relaxed');
+  const bareExited = new Promise((r) => bare.child.once('exit', r));
   bare.child.send('stop');
   agent.destroy();
   for (const t of transports) t.close();
-  await Promise.all([dm, bare].map((c) => new Promise((r) => c.child.once('exit', r))));
-  rmSync(dir, { recursive: true, force: true });
+  await bareExited;
 
-  const dmMs = dmTrips.map((t) => t.ms).sort((a, b) => a - b);
-  const bareMs = bareTrips.sort((a, b) => a - b);
-  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-  const result = {
-    machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`,
-    date: new Date().toISOString(),
-    sequential: { sessions: sequentialSessions, ms: seqMs, sessionsPerSecond: sequentialSessions / (seqMs / 1000), roundTrips: dmMs.length },
-    dmRoundTrip: { meanMs: mean(dmMs), p50: percentile(dmMs, 50), p99: percentile(dmMs, 99), meanBytesOut: mean(dmTrips.map((t) => t.sent)), meanBytesIn: mean(dmTrips.map((t) => t.received)) },
-    bareRoundTrip: { meanMs: mean(bareMs), p50: percentile(bareMs, 50), p99: percentile(bareMs, 99) },
-    ratio: mean(dmMs) / mean(bareMs),
-    concurrent: { concurrency, seconds: concurrentS, sessions, failures, sessionsPerSecond: sessions / concurrentS },
-  };
+  const result = { machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`, date: new Date().toISOString(), durable, relaxed };
   const f = (x, d = 2) => x.toFixed(d);
+  const c = durable.concurrent;
   console.log(`## syncml-dm server benchmark\n\n${result.machine} · ${result.date}\n`);
-  console.log('| measure | value |\n| --- | ---: |');
-  console.log(`| full DM sessions/s, ${concurrency} concurrent devices (${f(concurrentS, 1)} s, MD5, one Get each) | ${f(result.concurrent.sessionsPerSecond, 0)} (${sessions} sessions, ${failures} failed) |`);
-  console.log(`| full DM sessions/s, one device, sequential | ${f(result.sequential.sessionsPerSecond, 0)} |`);
-  console.log(`| DM round trip, mean / p50 / p99 (ms) | ${f(result.dmRoundTrip.meanMs)} / ${f(result.dmRoundTrip.p50)} / ${f(result.dmRoundTrip.p99)} |`);
-  console.log(`| bare HTTP round trip, same sizes, mean / p50 / p99 (ms) | ${f(result.bareRoundTrip.meanMs)} / ${f(result.bareRoundTrip.p50)} / ${f(result.bareRoundTrip.p99)} |`);
-  console.log(`| DM round trip ÷ bare HTTP round trip | ${f(result.ratio)}× |`);
-  console.log(`| mean DM message out / in (bytes) | ${f(result.dmRoundTrip.meanBytesOut, 0)} / ${f(result.dmRoundTrip.meanBytesIn, 0)} |`);
+  console.log(`Round trips: one device, ${sequentialSessions} sessions of two round trips (MD5, a Get each) after ${warmupSessions} warm-up sessions; the bare round trip posts and gets back the same byte counts right after, on the same machine.\n`);
+  console.log('| measure | durable store (default: synchronous=FULL) | relaxed store (synchronous=NORMAL) |\n| --- | ---: | ---: |');
+  console.log(`| DM round trip, mean / p50 / p99 (ms) | ${f(durable.dmRoundTrip.meanMs)} / ${f(durable.dmRoundTrip.p50)} / ${f(durable.dmRoundTrip.p99)} | ${f(relaxed.dmRoundTrip.meanMs)} / ${f(relaxed.dmRoundTrip.p50)} / ${f(relaxed.dmRoundTrip.p99)} |`);
+  console.log(`| bare HTTP round trip, same sizes, mean / p50 / p99 (ms) | ${f(durable.bareRoundTrip.meanMs)} / ${f(durable.bareRoundTrip.p50)} / ${f(durable.bareRoundTrip.p99)} | ${f(relaxed.bareRoundTrip.meanMs)} / ${f(relaxed.bareRoundTrip.p50)} / ${f(relaxed.bareRoundTrip.p99)} |`);
+  console.log(`| **DM round trip ÷ bare HTTP round trip** | **${f(durable.ratio)}×** | **${f(relaxed.ratio)}×** |`);
+  console.log(`| server time per message, request in to answer out (ms) | ${f(durable.server.meanMs, 3)} | ${f(relaxed.server.meanMs, 3)} |`);
+  console.log(`| of which the store commit (ms) | ${f(durable.server.commitMeanMs, 3)} | ${f(relaxed.server.commitMeanMs, 3)} |`);
+  console.log(`| full DM sessions/s, one device, sequential | ${f(durable.sequential.sessionsPerSecond, 0)} | ${f(relaxed.sequential.sessionsPerSecond, 0)} |`);
+  console.log(`| full DM sessions/s, ${c.concurrency} concurrent devices (${f(c.seconds, 1)} s) | ${f(c.sessionsPerSecond, 0)} (${c.sessions} sessions, ${c.failures} failed) | |`);
+  console.log(`| mean DM message out / in (bytes) | ${f(durable.dmRoundTrip.meanBytesOut, 0)} / ${f(durable.dmRoundTrip.meanBytesIn, 0)} | |`);
   const json = opt('json');
   if (json) writeFileSync(json, JSON.stringify(result, null, 2));
-  if (failures > 0) process.exitCode = 1;
+  if (c.failures > 0) process.exitCode = 1;
 }
