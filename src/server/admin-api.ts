@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../dm/auth.js';
-import { isDmError } from '../dm/errors.js';
+import { DmError, isDmError } from '../dm/errors.js';
 import { parseJobSpec, type JobState } from '../dm/jobs.js';
 import type { DeviceAuth, AuthScheme } from '../dm/server-auth.js';
 import { isStoreUnavailable, type DeviceRecord, type ListFilter, type Store } from './store.js';
@@ -141,7 +141,7 @@ export function createAdminApi(options: AdminApiOptions): (req: IncomingMessage,
   const limit = options.bodyLimit ?? 32 << 20;
   const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const now = options.now ?? Date.now;
-  if (typeof options.token !== 'string' || options.token.length < 16) throw new Error('the admin token must be at least 16 characters');
+  if (typeof options.token !== 'string' || options.token.length < 16) throw new DmError('INVALID_ARGUMENT', 'the admin token must be at least 16 characters');
 
   async function device(id: string): Promise<DeviceRecord> {
     const d = await store.getDevice(id);

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ServerSessionConfig } from '../dm/server-session.js';
+import { DmError } from '../dm/errors.js';
 import type { Store } from './store.js';
 import { SqliteStore } from './sqlite-store.js';
 import { createDmEndpoint, type DmEndpoint } from './dm-endpoint.js';
@@ -112,18 +113,18 @@ export class DmServer {
   private _adminUrl?: string;
 
   constructor(options: DmServerOptions) {
-    if (options.store === undefined && options.dataDir === undefined) throw new Error('DmServer needs a store or a dataDir');
+    if (options.store === undefined && options.dataDir === undefined) throw new DmError('INVALID_ARGUMENT', 'DmServer needs a store or a dataDir');
     this.options = options;
     this.adminToken = (options.admin !== false ? options.admin?.token : undefined) ?? randomBytes(24).toString('hex');
   }
 
   get store(): Store {
-    if (this._store === undefined) throw new Error('the server is not started');
+    if (this._store === undefined) throw new DmError('INVALID_ARGUMENT', 'the server is not started (call start() first)');
     return this._store;
   }
 
   get endpoint(): DmEndpoint {
-    if (this._endpoint === undefined) throw new Error('the server is not started');
+    if (this._endpoint === undefined) throw new DmError('INVALID_ARGUMENT', 'the server is not started (call start() first)');
     return this._endpoint;
   }
 
