@@ -307,7 +307,8 @@ class XmlToWbxmlConverter {
       return;
     }
     const at = w.bodyLength;
-    w.textUtf8(src, from, to);
+    // The scanner refuses U+0000 (raw or as a reference), so the text cannot hold a NUL.
+    w.textNoNul(src, from, to);
     if (types !== undefined && depth >= 2) {
       types[(depth - 2) * 2] = at + 1;
       types[(depth - 2) * 2 + 1] = to - from;

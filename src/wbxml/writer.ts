@@ -266,6 +266,17 @@ export class WbxmlWriter {
 
   /** Writes text given as UTF-8 bytes (no NUL allowed), without decoding it. */
   textUtf8(bytes: Uint8Array, start = 0, end = bytes.length): this {
+    const z = bytes.indexOf(0, start);
+    if (z >= 0 && z < end) throw new WbxmlError('INVALID_ARGUMENT', this.pos, 'text contains U+0000, which WBXML strings cannot carry');
+    return this.textNoNul(bytes, start, end);
+  }
+
+  /**
+   * `textUtf8` for bytes the caller knows hold no NUL (the XML scanner refuses U+0000 in text):
+   * one copy, no scan.
+   * @internal
+   */
+  textNoNul(bytes: Uint8Array, start: number, end: number): this {
     if (end <= start) return this;
     this.inContent();
     const n = end - start;
@@ -274,19 +285,12 @@ export class WbxmlWriter {
     const at = this.pos;
     b[at] = STR_I;
     let p = at + 1;
-    let zero = false;
     if (n < 64) {
-      for (let i = start; i < end; i++) {
-        const c = bytes[i];
-        zero ||= c === 0;
-        b[p++] = c;
-      }
+      for (let i = start; i < end; i++) b[p++] = bytes[i];
     } else {
       b.set(bytes.subarray(start, end), p);
-      zero = bytes.subarray(start, end).indexOf(0) >= 0;
       p += n;
     }
-    if (zero) throw new WbxmlError('INVALID_ARGUMENT', at, 'text contains U+0000, which WBXML strings cannot carry');
     b[p] = 0;
     this.pos = p + 1;
     if (this.useTable) this.table.text(at, at + 1, p);
