@@ -40,7 +40,19 @@ const tree: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
       fc.array(tie('node'), { minLength: 1, maxLength: 4 }).map<Content>((c) => ({ kind: 'children', children: c })),
     ),
   }),
-})).node;
+})).node.filter((n) => !nestedRootInData(n));
+
+/**
+ * A DevInf or MgmtTree element right inside Data is an embedded document: XML -> WBXML writes it
+ * as a nested WBXML document in OPAQUE, on purpose (wbxml-bridge.test.ts checks that), so the
+ * tree changes shape through XML. The round trip here is about everything else.
+ */
+function nestedRootInData(n: Node): boolean {
+  const c = n.content;
+  if (c.kind !== 'children') return false;
+  if (n.tag.name === 'Data' && c.children.some((k) => k.tag.name === 'MgmtTree' || k.tag.name === 'DevInf')) return true;
+  return c.children.some(nestedRootInData);
+}
 
 function write(w: WbxmlWriter, n: Node): void {
   w.startToken(n.tag.page, n.tag.token);
