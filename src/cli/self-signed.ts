@@ -86,7 +86,9 @@ export function selfSignedCertificate(hosts: string[] = ['localhost', '127.0.0.1
     seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq())), // basicConstraints, critical, not a CA
   ));
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  // Positive and minimally encoded (DER): first byte 0x40-0x7f. A first byte of 0x00 before one
+  // below 0x80 is illegal padding that OpenSSL refuses (1 certificate in 256 failed to load).
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))), // v3
     integer(serial),
