@@ -99,6 +99,36 @@ function viaXml(n: Node): Node {
   return n;
 }
 
+describe('inline strings', () => {
+  it('decode like TextDecoder whatever their bytes (ASCII fast path or not), and strict mode refuses exactly the invalid UTF-8', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const lenient = new TextDecoder('utf-8');
+    const byte = fc.oneof(fc.integer({ min: 1, max: 0x7f }), fc.integer({ min: 1, max: 0xff }), fc.constantFrom(0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f));
+    fc.assert(fc.property(fc.array(fc.array(byte, { minLength: 0, maxLength: 70 }), { minLength: 1, maxLength: 4 }), (strings) => {
+      // <SyncML> STR_I ... END, text only (SyncML 1.2 public ID, UTF-8).
+      const body: number[] = [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d];
+      for (const str of strings) body.push(0x03, ...str, 0x00);
+      body.push(0x01);
+      const bytes = Uint8Array.from(body);
+      for (const mode of [false, true]) {
+        const r = new WbxmlReader(bytes, { strict: mode });
+        r.next();
+        for (const str of strings) {
+          expect(r.next()).toBe(TokenKind.TEXT);
+          const raw = Uint8Array.from(str);
+          let valid = true;
+          try { strict.decode(raw); } catch { valid = false; }
+          if (mode && !valid) {
+            expect(() => r.text()).toThrow();
+            return;
+          }
+          expect(r.text()).toBe(lenient.decode(raw));
+        }
+      }
+    }), { numRuns: 3000 });
+  });
+});
+
 describe('round trips of random token trees', () => {
   it('writer -> reader gives the same tree, for every WBXML version', () => {
     fc.assert(fc.property(tree, fc.constantFrom<WbxmlVersion>('1.1', '1.2', '1.3'), fc.boolean(), (n, version, stringTable) => {

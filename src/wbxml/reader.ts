@@ -8,7 +8,7 @@
 import type { CodePageRegistry, CodePageSet } from './code-page.js';
 import { defaultRegistry } from './code-pages/index.js';
 import { WbxmlError, hexByte } from './errors.js';
-import { decodeText } from './text.js';
+import { decodeAscii, decodeText } from './text.js';
 import {
   CHARSET_ISO_8859_1, CHARSET_US_ASCII, CHARSET_UTF_8, END, ENTITY, EXT_0, EXT_2, EXT_I_0, EXT_I_2,
   EXT_T_0, EXT_T_2, LITERAL, LITERAL_A, LITERAL_AC, LITERAL_C, OPAQUE, PI, PUBLIC_ID_IN_STRING_TABLE,
@@ -104,6 +104,8 @@ export class WbxmlReader {
 
   // --- state ---------------------------------------------------------------------------------
   private pos = 0;
+  /** Start of the current inline string when the scan found it ASCII (-1: not known). */
+  private asciiAt = -1;
   private limit = 0;
   private tagPage = 0;
   private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
@@ -298,7 +300,10 @@ export class WbxmlReader {
           return this.closeElement();
         } else if (t === G.STR_I) {
           const lim = this.limit;
-          const i = scanZero(b, this.view, p + 1, lim);
+          let i = scanZero(b, this.view, p + 1, lim);
+          // The scan tells ASCII strings apart for free (see scanZero): text() skips UTF-8 decoding.
+          this.asciiAt = i >= 0 ? p + 1 : -1;
+          if (i < 0) i = ~i;
           if (i < lim) {
             this.start = p + 1;
             this.end = i;
@@ -547,6 +552,7 @@ export class WbxmlReader {
     // Words first; for long runs (base64 blobs) indexOf's native scan wins over the JS loop.
     const quick = from + 48 < limit ? from + 48 : limit;
     let i = scanZero(this.bytes, this.view, from, quick);
+    if (i < 0) i = ~i;
     if (i < quick) return i;
     if (i < limit) {
       i = this.bytes.indexOf(0, i);
@@ -602,6 +608,7 @@ export class WbxmlReader {
 
   /** The current TEXT or EXTENSION string, decoded from the document charset. */
   text(): string {
+    if (this.asciiAt === this.start && this.kind === K.TEXT) return decodeAscii(this.bytes, this.start, this.end);
     if (this.fromTable && this.kind === K.TEXT) {
       const key = this.start - this.stringTableStart;
       const cache = this.tableCache ?? (this.tableCache = new Map());
@@ -681,15 +688,25 @@ export class WbxmlReader {
  * Offset of the first 0 byte in b[i, lim), or lim. Four bytes at a time: a word has a zero byte
  * iff (v - 0x01010101) & ~v & 0x80808080 is non-zero (the classic SWAR test).
  */
+/**
+ * Offset of the first NUL in `b[i, lim)` (or `lim`), four bytes at a time; as `~offset` (negative)
+ * when a byte before it is 0x80 or above: a non-negative answer means the string is ASCII.
+ */
 function scanZero(b: Uint8Array, dv: DataView, i: number, lim: number): number {
   const l4 = lim - 4;
+  let high = 0;
   while (i <= l4) {
     const v = dv.getInt32(i, true);
     if (((v - 0x01010101) & ~v & 0x80808080) !== 0) break;
+    high |= v;
     i += 4;
   }
-  while (i < lim && b[i] !== 0) i++;
-  return i;
+  for (; i < lim; i++) {
+    const c = b[i];
+    if (c === 0) break;
+    high |= c;
+  }
+  return (high & 0x80808080) === 0 ? i : ~i;
 }
 
 function resolveSet(registry: CodePageRegistry, v: CodePageSet | string | undefined): CodePageSet | undefined {

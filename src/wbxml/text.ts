@@ -94,6 +94,16 @@ export function firstInvalidUtf8(bytes: Uint8Array, start: number, end: number):
   return end;
 }
 
+/**
+ * Bytes the caller has seen are all below 0x80: the same text in every supported charset, and
+ * valid, so no decoding and no check (Node: a one-byte string straight from the bytes).
+ */
+export function decodeAscii(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start < SHORT) return asciiShort(bytes, start, end);
+  if (nodeLatin1 !== undefined) return nodeLatin1.call(bytes, start, end);
+  return lenientUtf8.decode(bytes.subarray(start, end));
+}
+
 /** Decodes `bytes[start,end)` in the given charset (IANA MIBenum). */
 export function decodeText(bytes: Uint8Array, start: number, end: number, charset: number, strict: boolean): string {
   if (charset === CHARSET_UTF_8) return decodeUtf8(bytes, start, end, strict);
