@@ -351,6 +351,14 @@ function sameBytes(b: Uint8Array, s1: number, s2: number, n: number): boolean {
   return true;
 }
 
+/** `sameBytes` four bytes at a time, for the end tag that repeats its start tag's name. */
+function sameName(b: Uint8Array, dv: DataView, s1: number, s2: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (dv.getInt32(s1 + i, true) !== dv.getInt32(s2 + i, true)) return false;
+  for (; i < n; i++) if (b[s1 + i] !== b[s2 + i]) return false;
+  return true;
+}
+
 function hashBytes(b: Uint8Array, s: number, e: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
@@ -924,7 +932,7 @@ export class XmlScanner {
     const oe = this.stack[2 * d - 1];
     const n = oe - os;
     let ne: number;
-    const matched = ns + n < len && NAME[b[ns + n]] === 0 && sameBytes(b, os, ns, n);
+    const matched = ns + n < len && NAME[b[ns + n]] === 0 && sameName(b, this.dv, os, ns, n);
     if (matched) {
       ne = ns + n;
     } else {
