@@ -38,7 +38,7 @@ describe('NameTable', () => {
       page: p, namespace: `urn:x:${p}`,
       tags: Object.fromEntries(Array.from({ length: 59 }, (_, k) => [k + 5, k % 2 ? long(p * 100 + k) : `T${p}_${k}`])),
     }));
-    const set = defineCodePageSet({ name: 'Big', root: 'T0_0', publicIdString: '-//X//DTD Big//EN', pages });
+    const set = defineCodePageSet({ name: 'Big', root: 'T0_0', rootPage: 0, publicId: 0, publicIdString: '-//X//DTD Big//EN', pages });
     const t = new NameTable(set);
     expect(set.tagTokensAll.size).toBe(40 * 59);
     for (const [name, ids] of set.tagTokensAll) expect(find(t, name, 2, 0)).toEqual(ids);
