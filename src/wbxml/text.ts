@@ -94,12 +94,31 @@ export function firstInvalidUtf8(bytes: Uint8Array, start: number, end: number):
   return end;
 }
 
+const INTERN_MASK = 4095;
+const interned: (string | undefined)[] = new Array(INTERN_MASK + 1).fill(undefined);
+
 /**
  * Bytes the caller has seen are all below 0x80: the same text in every supported charset, and
  * valid, so no decoding and no check (Node: a one-byte string straight from the bytes).
  */
 export function decodeAscii(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start < SHORT) return asciiShort(bytes, start, end);
+  const n = end - start;
+  if (n < SHORT) {
+    // Short values repeat (status codes, element names in Cmd, Format, Type, URIs): one string
+    // each, from a small cache, allocates nothing and leaves the parsed message smaller.
+    let h = n;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    const slot = (h ^ (h >>> 15)) & INTERN_MASK;
+    const seen = interned[slot];
+    if (seen !== undefined && seen.length === n) {
+      let i = 0;
+      while (i < n && seen.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === n) return seen;
+    }
+    const s = asciiShort(bytes, start, end);
+    interned[slot] = s;
+    return s;
+  }
   if (nodeLatin1 !== undefined) return nodeLatin1.call(bytes, start, end);
   return lenientUtf8.decode(bytes.subarray(start, end));
 }
