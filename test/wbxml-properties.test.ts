@@ -100,6 +100,25 @@ function viaXml(n: Node): Node {
 }
 
 describe('inline strings', () => {
+  it('a reader reset to a new document forgets which strings of the last one were ASCII', () => {
+    // doc1: an ASCII string at offset 14 (content); doc2: a non-ASCII attribute value at offset 14.
+    const doc1 = Uint8Array.from([0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x03, 0x78, 0x78, 0x78, 0x78, 0x78, 0x00, 0x03, 0x61, 0x62, 0x00, 0x01]);
+    const w = new WbxmlWriter();
+    w.start('SyncML');
+    w.attribute('lang', 'é');
+    w.element('VerDTD', '1.2');
+    w.end();
+    const doc2 = w.finish();
+    const texts = (r: WbxmlReader) => {
+      const out: [number, string][] = [];
+      for (let k = r.next(); k !== TokenKind.EOF; k = r.next()) if (k === TokenKind.TEXT) out.push([r.start, r.text()]);
+      return out;
+    };
+    const r = new WbxmlReader(doc1);
+    expect(texts(r)).toEqual([[7, 'xxxxx'], [14, 'ab']]);
+    expect(texts(r.reset(doc2))).toEqual([[14, 'é'], [20, '1.2']]);
+  });
+
   it('decode like TextDecoder whatever their bytes (ASCII fast path or not), and strict mode refuses exactly the invalid UTF-8', () => {
     const strict = new TextDecoder('utf-8', { fatal: true });
     const lenient = new TextDecoder('utf-8');

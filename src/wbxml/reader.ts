@@ -150,6 +150,8 @@ export class WbxmlReader {
     this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
     this.limit = input.length;
     this.pos = 0;
+    // Offsets of the last document mean nothing in this one.
+    this.asciiAt = -1;
     this.depth = 0;
     this.kind = K.EOF;
     this.mode = 0;
