@@ -139,20 +139,13 @@ export type ServerSessionEndReason =
   | 'completed' | 'client-abort' | 'server-abort' | 'auth-failed' | 'expired' | 'replaced' | 'unknown-session'
   | 'version-not-supported' | 'error';
 
-/** A generic alert or client event as stored. @public */
-export interface AlertRecord {
+/** A generic alert or client event as stored: the event, its Data as text. @public */
+export interface AlertRecord extends Omit<GenericAlertEvent, 'data'> {
   /** 1226 Generic Alert, 1224 Client Event. */
   code: number;
-  type: string;
-  rawType: string;
-  format: string;
-  mark: string;
-  source?: string;
-  target?: string;
   /** Text, or base64 when `encoding` is `base64`. */
   data: string;
   encoding: 'text' | 'base64' | 'json';
-  correlator?: string;
 }
 
 /** A node value the device reported (DevInfo, Results): the device's tree as the server last saw it. @public */

@@ -148,8 +148,13 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
     // The client went away before the end of its body (Node reports 'aborted', then 'close'):
     // nothing to answer, a line in the log, no error.
     const gone = () => new HttpError(400, `the connection closed before the end of the body (${size} bytes received)`, { connection: 'close' });
-    req.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNRESET' || e.message === 'aborted' ? gone() : new HttpError(400, `the request body could not be read: ${e.message}`, { connection: 'close' })));
-    req.on('close', () => fail(gone()));
+    // (Checked before the error is built: every request closes, most after their body.)
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (!done) fail(e.code === 'ECONNRESET' || e.message === 'aborted' ? gone() : new HttpError(400, `the request body could not be read: ${e.message}`, { connection: 'close' }));
+    });
+    req.on('close', () => {
+      if (!done) fail(gone());
+    });
   });
 }
 

@@ -93,11 +93,11 @@ function clean<T extends object>(o: T): T {
   return o;
 }
 
-/** A group commit whose transaction SQLite rolled back itself. */
-class GroupLost extends Error {
-  constructor(readonly reason: unknown) {
-    super('the group transaction was rolled back');
-  }
+/** A call of `apply` waiting for the group commit. */
+interface QueuedApply {
+  effects: readonly ServerEffect[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
 }
 
 /** Options of {@link SqliteStore.open}. @public */
@@ -427,7 +427,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private queued: { effects: readonly ServerEffect[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private queued: QueuedApply[] = [];
 
   /** One step's effects: a transaction of its own, or a savepoint inside the group's. */
   private applyTxFn?: (effects: readonly ServerEffect[]) => void;
@@ -443,16 +443,24 @@ export class SqliteStore implements Store {
     const one = (this.applyTxFn ??= this.db.transaction((list: readonly ServerEffect[]) => {
       for (const e of list) this.applyOne(e);
     }));
-    if (batch.length === 1) {
+    if (batch.length > 1 && this.commitGroup(batch, one)) return;
+    // One call, or a group SQLite rolled back: each call in its own transaction, with its own outcome.
+    for (const b of batch) {
       try {
-        one(batch[0].effects);
+        one(b.effects);
       } catch (e) {
-        batch[0].reject(e);
-        return;
+        b.reject(e);
+        continue;
       }
-      batch[0].resolve();
-      return;
+      b.resolve();
     }
+  };
+
+  /**
+   * Commits the calls of `batch` in one transaction (`one` makes each a savepoint) and settles
+   * them; false, with nothing settled, when nothing of the group could be kept.
+   */
+  private commitGroup(batch: QueuedApply[], one: (effects: readonly ServerEffect[]) => void): boolean {
     const failed: unknown[] = new Array(batch.length);
     try {
       this.db.transaction(() => {
@@ -460,30 +468,21 @@ export class SqliteStore implements Store {
           try {
             one(batch[i].effects);
           } catch (e) {
-            // SQLite may roll the whole transaction back on its own (SQLITE_FULL, I/O errors):
-            // then nothing of the group is left to commit.
-            if (!this.db.inTransaction) throw new GroupLost(e);
+            // SQLite may roll the whole transaction back on its own (SQLITE_FULL, I/O errors).
+            if (!this.db.inTransaction) throw e;
             failed[i] = e ?? new Error('store write failed');
           }
         }
       })();
-    } catch (e) {
-      // Nothing of the group is stored: each call gets its own transaction and its own outcome.
-      for (const b of batch) {
-        try {
-          one(b.effects);
-          b.resolve();
-        } catch (x) {
-          b.reject(x);
-        }
-      }
-      return;
+    } catch {
+      return false;
     }
     for (let i = 0; i < batch.length; i++) {
       if (failed[i] !== undefined) batch[i].reject(failed[i]);
       else batch[i].resolve();
     }
-  };
+    return true;
+  }
 
   private applyOne(e: ServerEffect): void {
     switch (e.type) {

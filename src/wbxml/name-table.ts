@@ -24,7 +24,6 @@ export class NameTable {
   constructor(set: CodePageSet) {
     let slots = 64;
     while (slots < 2 * set.tagTokensAll.size) slots *= 2;
-    const SLOTS = slots;
     this.mask = slots - 1;
     this.shift = 32 - Math.log2(slots);
     this.lengths = new Int32Array(slots).fill(-1);
@@ -36,7 +35,7 @@ export class NameTable {
       const w = new Int32Array(WORDS);
       for (let i = 0; i < bytes.length && i < WORDS * 4; i++) w[i >> 2] |= bytes[i] << ((i & 3) * 8);
       let slot = hash(bytes.length, w[0]) >>> this.shift;
-      while (this.lengths[slot] >= 0) slot = (slot + 1) & (SLOTS - 1);
+      while (this.lengths[slot] >= 0) slot = (slot + 1) & this.mask;
       this.lengths[slot] = bytes.length;
       this.words.set(w, slot * WORDS);
       this.names[slot] = bytes;
