@@ -270,13 +270,7 @@ describe('the store runs out of space', () => {
     store.db.pragma(`max_page_count = ${pages}`);
     const mark = lines.length;
     const outcomes: string[] = [];
-    await Promise.all(clients.slice(10).map(async (c) => {
-      try {
-        outcomes.push((await c.runSession()).reason);
-      } catch (e) {
-        outcomes.push((e as { httpStatus?: number }).httpStatus === 503 ? '503' : `error ${(e as Error).message}`);
-      }
-    }));
+    await Promise.all(clients.slice(10).map(async (c) => outcomes.push(await storeFullOutcome(c))));
     // Free pages inside the file may take a little; what does not fit is refused with 503.
     expect(outcomes.filter((o) => o !== 'completed' && o !== '503')).toEqual([]);
     expect(outcomes).toContain('503');
@@ -366,13 +360,7 @@ describe.skipIf(!canMount)('a real full disk (tmpfs, root only)', () => {
       closeSync(fd);
       const mark = lines.length;
       const outcomes: string[] = [];
-      for (const c of clients.slice(5)) {
-        try {
-          outcomes.push((await c.runSession()).reason);
-        } catch (e) {
-          outcomes.push((e as { httpStatus?: number }).httpStatus === 503 ? '503' : `error ${(e as Error).message}`);
-        }
-      }
+      for (const c of clients.slice(5)) outcomes.push(await storeFullOutcome(c));
       expect(outcomes.filter((o) => o !== 'completed' && o !== '503')).toEqual([]);
       expect(outcomes).toContain('503');
       const logged = lines.slice(mark).filter((l) => l.kind === 'error' && l.status === 503);
@@ -482,3 +470,12 @@ describe('slow clients', () => {
     }
   });
 });
+
+/** A session's end reason, or '503' when the server refused it for a full store. */
+async function storeFullOutcome(c: DmClient): Promise<string> {
+  try {
+    return (await c.runSession()).reason;
+  } catch (e) {
+    return (e as { httpStatus?: number }).httpStatus === 503 ? '503' : `error ${(e as Error).message}`;
+  }
+}

@@ -28,6 +28,7 @@ import { DmClient, MemoryStore } from '../../src/client/index.js';
 import { MessageBuilder, genericAlert, parse, serializeToBytes, type Command, type SyncML } from '../../src/syncml/index.js';
 import { formatHmacHeader } from '../../src/dm/index.js';
 import { ScriptedClient } from '../server-helpers.js';
+import { byteEdits, mutateBytes } from './mutate.js';
 import { root } from '../helpers.js';
 import { LONG, RUNS } from './runs.js';
 import { call } from './scripts/inproc.js';
@@ -106,22 +107,6 @@ const seedBytes = seeds.flatMap((m) => [serializeToBytes(m, { encoding: 'xml' })
 
 // --- arbitraries --------------------------------------------------------------------------------
 
-const edits = fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'set', 'insert', 'delete', 'cut', 'dup'), v: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 });
-
-function mutateBytes(base: Uint8Array, es: { at: number; op: string; v: number }[]): Uint8Array {
-  let b = Array.from(base);
-  for (const e of es) {
-    const at = b.length ? e.at % b.length : 0;
-    if (e.op === 'flip') b[at] ^= 1 << (e.v & 7);
-    else if (e.op === 'set') b[at] = e.v;
-    else if (e.op === 'insert') b.splice(at, 0, e.v);
-    else if (e.op === 'delete') b.splice(at, 1);
-    else if (e.op === 'cut') b = b.slice(0, at);
-    else b.splice(at, 0, ...b.slice(at, at + 1 + (e.v & 15)));
-  }
-  return new Uint8Array(b);
-}
-
 const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', ' ', '0', '1', '2', '65535', '-1', 'x'.repeat(300), '\u0000', '<&>', '1.2', 'DM/1.2', 'DM/1.1', '1.1'));
 const smallInt = fc.integer({ min: 0, max: 12 }).map(String);
 
@@ -188,7 +173,7 @@ const headerChoices = fc.record({
 const caseArb = fc.record({
   body: fc.oneof(
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 256 }) }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('bytes' as const), seed: fc.nat(seedBytes.length - 1), edits }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('bytes' as const), seed: fc.nat(seedBytes.length - 1), edits: byteEdits }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('structural' as const), seed: fc.nat(seeds.length - 1), change: structural, wbxml: fc.boolean() }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('answer' as const), live: fc.nat(), codes: fc.array(fc.constantFrom(200, 202, 213, 215, 404, 405, 406, 418, 425, 500, 507, 216), { minLength: 1, maxLength: 6 }), change: fc.option(structural, { nil: undefined }), extra: fc.constantFrom('none', 'none', '1222', '1223', 'ga') }) },
   ),

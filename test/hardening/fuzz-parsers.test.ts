@@ -13,6 +13,7 @@ import { isSyncMLError, parse } from '../../src/syncml/index.js';
 import { decodeNotification, encodeNotification, isDmError } from '../../src/dm/index.js';
 import { root } from '../helpers.js';
 import { RUNS } from './runs.js';
+import { byteEdits, mutateBytes } from './mutate.js';
 
 const TIMEOUT = Math.max(120_000, RUNS * 2);
 
@@ -32,22 +33,7 @@ const notificationSeeds = [
 
 /** Random bytes, or a seed with bytes flipped, set, inserted, deleted or the tail cut off. */
 function mutations(seeds: Uint8Array[]): fc.Arbitrary<Uint8Array> {
-  const mutated = fc.record({
-    base: fc.constantFrom(...seeds),
-    edits: fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'set', 'insert', 'delete', 'cut', 'dup'), v: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
-  }).map(({ base, edits }) => {
-    let b = Array.from(base);
-    for (const e of edits) {
-      const at = b.length ? e.at % b.length : 0;
-      if (e.op === 'flip') b[at] ^= 1 << (e.v & 7);
-      else if (e.op === 'set') b[at] = e.v;
-      else if (e.op === 'insert') b.splice(at, 0, e.v);
-      else if (e.op === 'delete') b.splice(at, 1);
-      else if (e.op === 'cut') b = b.slice(0, at);
-      else b.splice(at, 0, ...b.slice(at, at + 1 + (e.v & 15)));
-    }
-    return new Uint8Array(b);
-  });
+  const mutated = fc.record({ base: fc.constantFrom(...seeds), edits: byteEdits }).map(({ base, edits }) => mutateBytes(base, edits));
   return fc.oneof({ weight: 1, arbitrary: fc.uint8Array({ maxLength: 128 }) }, { weight: 4, arbitrary: mutated });
 }
 

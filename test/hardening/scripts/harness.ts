@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerChildOptions } from './server-child.js';
+import { admin } from '../../server-helpers.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SCRIPTS = join(ROOT, 'test', 'hardening', 'scripts');
@@ -44,19 +45,7 @@ export function firstLine<T>(child: ChildProcess, what: string, stderr: () => st
   });
 }
 
-export async function admin(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
+export { admin };
 
 /** Starts server-child.ts with these options; resolves once it listens. */
 export async function startServer(options: ServerChildOptions, extraNodeArgs: string[] = []): Promise<ServerChild> {
