@@ -46,13 +46,21 @@ describe('migrations (upgrade)', () => {
   it('brings a version 1 database to the current schema and keeps its data', async () => {
     const s = SqliteStore.open(db);
     await s.putDevice({ id: 'old', auth: { scheme: 'basic', clientName: 'u', clientSecret: 'p' } }, 1);
-    // Make it look like a database written before migration 2.
-    s.db.exec('ALTER TABLE devices DROP COLUMN server_scheme; DELETE FROM schema_migrations WHERE version > 1;');
+    // Make it look like a database written before migration 2, its nonces only in the nonces table.
+    s.db.exec(`ALTER TABLE devices DROP COLUMN server_scheme; ALTER TABLE devices DROP COLUMN client_nonce;
+      ALTER TABLE devices DROP COLUMN server_nonce; DELETE FROM nonces; DELETE FROM schema_migrations WHERE version > 1;
+      INSERT INTO nonces (device_id, purpose, value, issued_at, used_at) VALUES
+        ('old', 'client', 'C1', 1, 2), ('old', 'client', 'C2', 2, NULL), ('old', 'client', 'C3', 3, NULL),
+        ('old', 'server', 'S1', 1, NULL), ('old', 'server', 'S2', 2, 3);`);
     expect(s.schemaVersion).toBe(1);
     await s.close();
     const up = SqliteStore.open(db);
     expect(up.schemaVersion).toBe(SCHEMA_VERSION);
-    expect((await up.getDevice('old'))!.auth).toMatchObject({ scheme: 'basic', clientName: 'u' });
+    expect((await up.getDevice('old'))!.auth).toMatchObject({ scheme: 'basic', clientName: 'u', clientNonce: 'C3', serverNonce: 'S2' });
+    // The unused client nonce older than the current one counts as used, as a new nonce always made it.
+    expect(await up.isNonceUsed('old', 'client', 'C2')).toBe(true);
+    expect(await up.isNonceUsed('old', 'client', 'C3')).toBe(false);
+    expect((up.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'nonces'").all() as { name: string }[]).map((r) => r.name)).toEqual(['nonces_device']);
     await up.setCredentials('old', { serverScheme: 'hmac', serverSecret: 's' }, 2);
     expect((await up.getDevice('old'))!.auth.serverScheme).toBe('hmac');
     await up.close();

@@ -70,6 +70,19 @@ const MIGRATIONS: readonly string[] = [
   // grows by one or two rows a session; without these, each message cost more than the last)
   `CREATE INDEX IF NOT EXISTS nonces_latest ON nonces (device_id, purpose, id);
    CREATE INDEX IF NOT EXISTS nonces_open ON nonces (device_id, purpose) WHERE used_at IS NULL;`,
+  // 4: a device's current nonces live on its row: reading a device is one query, and a message
+  // that issues or consumes a nonce writes two fewer index pages. The nonces table keeps the
+  // history (is a nonce used?), looked up by value. Unused client nonces older than the current
+  // one are marked used, as a new nonce always did.
+  `ALTER TABLE devices ADD COLUMN client_nonce TEXT;
+   ALTER TABLE devices ADD COLUMN server_nonce TEXT;
+   UPDATE devices SET
+     client_nonce = (SELECT value FROM nonces WHERE device_id = devices.id AND purpose = 'client' AND used_at IS NULL ORDER BY id DESC LIMIT 1),
+     server_nonce = (SELECT value FROM nonces WHERE device_id = devices.id AND purpose = 'server' ORDER BY id DESC LIMIT 1);
+   UPDATE nonces SET used_at = issued_at WHERE purpose = 'client' AND used_at IS NULL
+     AND id NOT IN (SELECT MAX(id) FROM nonces WHERE purpose = 'client' AND used_at IS NULL GROUP BY device_id);
+   DROP INDEX IF EXISTS nonces_latest;
+   DROP INDEX IF EXISTS nonces_open;`,
 ];
 
 /** The schema version this code writes. @public */
@@ -174,20 +187,13 @@ export class SqliteStore implements Store {
 
   // --- devices ------------------------------------------------------------------------------------
 
-  private currentNonce(deviceId: string, purpose: 'client' | 'server'): string | undefined {
-    const sql = purpose === 'client'
-      ? "SELECT value FROM nonces WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL ORDER BY id DESC LIMIT 1"
-      : "SELECT value FROM nonces WHERE device_id = ? AND purpose = 'server' ORDER BY id DESC LIMIT 1";
-    return opt<string>((this.stmt(sql).get(deviceId) as Row | undefined)?.value);
-  }
-
   private device(r: Row): DeviceRecord {
     const id = r.id as string;
     const auth: DeviceAuth = clean({
       scheme: r.auth_scheme as AuthScheme,
       clientName: opt<string>(r.client_name), clientSecret: opt<string>(r.client_secret),
       serverId: opt<string>(r.server_id), serverSecret: opt<string>(r.server_secret), serverScheme: opt<AuthScheme>(r.server_scheme),
-      clientNonce: this.currentNonce(id, 'client'), serverNonce: this.currentNonce(id, 'server'),
+      clientNonce: opt<string>(r.client_nonce), serverNonce: opt<string>(r.server_nonce),
     });
     return clean({
       id, name: opt<string>(r.name), createdAt: r.created_at as number, firstSeen: opt<number>(r.first_seen),
@@ -196,12 +202,21 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** A nonce becomes the device's current one (a new client nonce replaces the unused one: a nonce is used once). */
   private insertNonce(deviceId: string, purpose: 'client' | 'server', value: string, now: number): void {
     if (purpose === 'client') {
-      // A new client nonce replaces the previous one (session contract: a nonce is used once).
-      this.stmt("UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL").run(now, deviceId);
+      this.stmt(`UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = 'client' AND used_at IS NULL
+        AND value = (SELECT client_nonce FROM devices WHERE id = ?)`).run(now, deviceId, deviceId);
+      this.stmt('UPDATE devices SET client_nonce = ? WHERE id = ?').run(value, deviceId);
+    } else {
+      this.stmt('UPDATE devices SET server_nonce = ? WHERE id = ?').run(value, deviceId);
     }
     this.stmt('INSERT INTO nonces (device_id, purpose, value, issued_at) VALUES (?, ?, ?, ?)').run(deviceId, purpose, value, now);
+  }
+
+  private consumeNonce(deviceId: string, purpose: 'client' | 'server', value: string, now: number): void {
+    this.stmt('UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NULL').run(now, deviceId, purpose, value);
+    if (purpose === 'client') this.stmt('UPDATE devices SET client_nonce = NULL WHERE id = ? AND client_nonce = ?').run(deviceId, value);
   }
 
   private writeAuth(id: string, a: Partial<DeviceAuth>, now: number): void {
@@ -499,11 +514,13 @@ export class SqliteStore implements Store {
         return;
       case 'device': {
         // A device the store did not know (allowUnknownDevices) is recorded without credentials.
-        this.stmt("INSERT INTO devices (id, created_at, auth_scheme) VALUES (?, ?, 'none') ON CONFLICT (id) DO NOTHING").run(e.deviceId, e.at);
-        const r = this.stmt('SELECT devinfo FROM devices WHERE id = ?').get(e.deviceId) as Row;
-        const info = e.devInfo !== undefined ? JSON.stringify({ ...JSONP(r.devinfo, {}), ...e.devInfo }) : null;
-        this.stmt('UPDATE devices SET first_seen = COALESCE(first_seen, ?), last_seen = ?, dm_version = ?, devinfo = COALESCE(?, devinfo) WHERE id = ?')
-          .run(e.at, e.at, e.version, info, e.deviceId);
+        this.stmt(`INSERT INTO devices (id, created_at, auth_scheme, first_seen, last_seen, dm_version) VALUES (?, ?, 'none', ?, ?, ?)
+          ON CONFLICT (id) DO UPDATE SET first_seen = COALESCE(first_seen, excluded.first_seen), last_seen = excluded.last_seen, dm_version = excluded.dm_version`)
+          .run(e.deviceId, e.at, e.at, e.at, e.version);
+        if (e.devInfo !== undefined) {
+          const r = this.stmt('SELECT devinfo FROM devices WHERE id = ?').get(e.deviceId) as Row;
+          this.stmt('UPDATE devices SET devinfo = ? WHERE id = ?').run(JSON.stringify({ ...JSONP(r.devinfo, {}), ...e.devInfo }), e.deviceId);
+        }
         return;
       }
       case 'auth':
@@ -512,7 +529,7 @@ export class SqliteStore implements Store {
         return;
       case 'nonce':
         if (e.action === 'consumed') {
-          this.stmt('UPDATE nonces SET used_at = ? WHERE device_id = ? AND purpose = ? AND value = ? AND used_at IS NULL').run(e.at, e.deviceId, e.purpose, e.value);
+          this.consumeNonce(e.deviceId, e.purpose, e.value, e.at);
         } else {
           this.insertNonce(e.deviceId, e.purpose, e.value, e.at);
         }
