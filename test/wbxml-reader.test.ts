@@ -119,6 +119,36 @@ describe('WbxmlReader tokens', () => {
     expect(tokens(r)).toEqual(['<Data>@1', '"SyncHdr"T', '"Hdr"T', '"IMEI:1"T', '</Data>']);
   });
 
+  it('refuses a string-table bomb at the reference that goes over maxTableTextBytes', () => {
+    // One 1000-byte table string named 200 times: 400 bytes of references standing for 200 000.
+    const table = bytes('A'.repeat(1000), 0x00);
+    const refs = new Array(200).fill([0x83, 0x00]).flat();
+    const doc = bytes(0x02, 0xa4, 0x01, 0x6a, 0x87, 0x69, table, 0x4f, ...refs, 0x01);
+    const bodyAt = 6 + table.length;
+    const drain = (r: WbxmlReader) => { let n = 0; while (r.next()) n++; return n; };
+    // Default: 64 times the document's length (1413 bytes: 90 432), so the 91st reference is one too many.
+    const e = thrown(() => drain(new WbxmlReader(doc)));
+    expect(e.code).toBe('SIZE_LIMIT');
+    expect(e.offset).toBe(bodyAt + 1 + 90 * 2);
+    expect(e.message).toMatch(/maxTableTextBytes/);
+    expect(drain(new WbxmlReader(doc, { maxTableTextBytes: 200_000 }))).toBe(202);
+    const small = thrown(() => drain(new WbxmlReader(doc, { maxTableTextBytes: 1500 })));
+    expect(small.offset).toBe(bodyAt + 1 + 1 * 2);
+    // Each document has its own budget: reset() gives it back.
+    const r = new WbxmlReader(undefined, { maxTableTextBytes: 199_000 });
+    expect(thrown(() => drain(r.reset(doc))).code).toBe('SIZE_LIMIT');
+    expect(() => drain(r.reset(bytes(0x02, 0xa4, 0x01, 0x6a, 0x87, 0x69, table, 0x4f, 0x83, 0x00, 0x01)))).not.toThrow();
+  });
+
+  it('counts literal names and EXT_T against maxTableTextBytes like STR_T', () => {
+    const table = bytes('x'.repeat(50), 0x00);
+    const literal = bytes(0x02, 0xa4, 0x01, 0x6a, table.length, table, 0x4f, ...new Array(3).fill([0x04, 0x00]).flat(), 0x01);
+    expect(thrown(() => { const r = new WbxmlReader(literal, { maxTableTextBytes: 120 }); while (r.next()); }).code).toBe('SIZE_LIMIT');
+    expect(() => { const r = new WbxmlReader(literal, { maxTableTextBytes: 150 }); while (r.next()); }).not.toThrow();
+    const ext = bytes(0x02, 0xa4, 0x01, 0x6a, table.length, table, 0x4f, 0x80, 0x00, 0x80, 0x00, 0x01);
+    expect(thrown(() => { const r = new WbxmlReader(ext, { maxTableTextBytes: 99 }); while (r.next()); }).offset).toBe(5 + table.length + 3);
+  });
+
   it('refuses a string-table reference past the table', () => {
     const doc = bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'a', 0x00, 0x4f, 0x83, 0x02, 0x01);
     const r = new WbxmlReader(doc);

@@ -23,6 +23,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseMessage, serializeToBytes, type SyncML } from '../syncml/index.js';
+import { isWbxmlError, type WbxmlError } from '../wbxml/index.js';
 import { formatHmacHeader, hmacDigest } from '../dm/auth.js';
 import { step, errorReply, expireSession, type ServerEffect, type ServerSessionConfig, type ServerSessionState, type SessionDevice } from '../dm/server-session.js';
 import { isStoreUnavailable, type Store } from './store.js';
@@ -161,9 +162,10 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
 /**
  * Characters and bytes of text in a parsed message, counted until `cap` is passed. WBXML
  * string-table references (STR_T) let a small body name the same table string many times: a
- * 80 KB "string-table bomb" parses into a 500 MB Data value (cheaply, as a rope, until something
- * flattens it: the store, the trace, the log). The parser does not bound that expansion, so the
- * endpoint refuses messages whose text is far larger than any honest body of that size.
+ * 80 KB "string-table bomb" would parse into a 500 MB Data value. The WBXML reader refuses a
+ * document whose references stand for more than 64 times its length (each embedded DevInf or
+ * MgmtTree document counts on its own); the endpoint holds the whole message, embedded
+ * documents included, to a tighter bound of its own.
  */
 function textSize(v: unknown, cap: number): number {
   let total = 0;
@@ -412,6 +414,10 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
       } catch (e) {
         log.error('unparsable message', e, { token, bytes: body.length });
         trace?.write({ dir: 'in', device: byTok?.deviceId, session: byTok?.sessionId }, body);
+        // The WBXML reader refused a string-table bomb at the reference that went over its limit.
+        if (isWbxmlError((e as { cause?: unknown }).cause) && ((e as { cause: WbxmlError }).cause.code === 'SIZE_LIMIT')) {
+          throw new HttpError(413, `the ${body.length}-byte message refers to too much string-table text: ${(e as Error).message}`, { connection: 'close' });
+        }
         if (byTok !== undefined) {
           const msg = await withLock(byTok.deviceId, async () => errorReply(byTok, 400, sessionConfig));
           reply(res, msg, encoding, started, { token });

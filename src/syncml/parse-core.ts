@@ -45,6 +45,12 @@ export interface ParseOptions {
   maxDepth?: number;
   /** Largest input accepted in bytes (default 16 MiB). */
   maxBytes?: number;
+  /**
+   * WBXML: most bytes of string-table text a document may refer to (see
+   * `WbxmlReaderOptions.maxTableTextBytes`; default 64 times the document's length). Each
+   * embedded document (DevInf, MgmtTree in Data) has its own.
+   */
+  maxTableTextBytes?: number;
 }
 
 interface PendingWarning {

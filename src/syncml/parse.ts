@@ -934,7 +934,7 @@ class MessageParser extends ParserCore {
     const outerSrc = this.src;
     const outerDoc = this.doc;
     const options: SourceOptions = {
-      strict: this.strict, maxDepth: this.limits.maxDepth, maxBytes: this.limits.maxBytes,
+      strict: this.strict, maxDepth: this.limits.maxDepth, maxBytes: this.limits.maxBytes, maxTableTextBytes: this.limits.maxTableTextBytes,
       defaultCodePages: kind === 1 ? DEVINF12 : DDF12,
     };
     const doc: Doc = { bytes, encoding: 'wbxml', options, parent: p.doc, parentOffset: p.at, base: p.doc.base + p.dataStart };
@@ -1008,7 +1008,7 @@ function open(input: Uint8Array | string, options: ParseMessageOptions, defaultS
   const strict = options.strict ?? true;
   const forced = resolveSet(options.codePages);
   const so: SourceOptions = {
-    strict, maxDepth: options.maxDepth, maxBytes: options.maxBytes,
+    strict, maxDepth: options.maxDepth, maxBytes: options.maxBytes, maxTableTextBytes: options.maxTableTextBytes,
     codePages: forced ?? (message && encoding === 'wbxml' ? SYNCML12 : undefined), defaultCodePages: defaultSet,
   };
   const bytes = typeof input === 'string' ? utf8.encode(input) : input;
@@ -1017,7 +1017,7 @@ function open(input: Uint8Array | string, options: ParseMessageOptions, defaultS
   try {
     let src: TokenSource;
     if (encoding === 'xml') src = new XmlSource(bytes, so);
-    else if (message && !sharedBusy && forced === undefined && options.maxDepth === undefined && options.maxBytes === undefined) {
+    else if (message && !sharedBusy && forced === undefined && options.maxDepth === undefined && options.maxBytes === undefined && options.maxTableTextBytes === undefined) {
       const i = strict ? 1 : 0;
       const reader = sharedReaders[i] ?? (sharedReaders[i] = new WbxmlReader(undefined, readerOptions(so)));
       sharedBusy = shared = true;

@@ -80,6 +80,7 @@ export interface SourceOptions {
   strict: boolean;
   maxDepth?: number;
   maxBytes?: number;
+  maxTableTextBytes?: number;
   /** Code pages to use whatever the document declares (WBXML). */
   codePages?: CodePageSet;
   /** Code pages for a WBXML document whose public ID is unknown. */
@@ -91,7 +92,7 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 /** The WbxmlReader options of a source. */
 export function readerOptions(options: SourceOptions): WbxmlReaderOptions {
   return {
-    strict: options.strict, maxDepth: options.maxDepth, maxBytes: options.maxBytes,
+    strict: options.strict, maxDepth: options.maxDepth, maxBytes: options.maxBytes, maxTableTextBytes: options.maxTableTextBytes,
     codePages: options.codePages, defaultCodePages: options.defaultCodePages,
   };
 }

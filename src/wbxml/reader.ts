@@ -36,6 +36,16 @@ export interface WbxmlReaderOptions {
   maxDepth?: number;
   /** Largest document accepted, in bytes. Default 16 MiB. */
   maxBytes?: number;
+  /**
+   * Most bytes of string-table text one document may refer to: the strings its STR_T and EXT_T
+   * tokens and literal tag and attribute names stand for, counted at each reference. A small document
+   * can name one long table string thousands of times (a "string-table bomb": 80 KB standing
+   * for 512 MB of text); past the limit the reference is refused with SIZE_LIMIT. Default 64
+   * times the document's length: honest documents stay far below (each reference costs at
+   * least 2 bytes and table strings are short), and the text a document can produce stays
+   * proportional to its size.
+   */
+  maxTableTextBytes?: number;
 }
 
 /** Where the code pages of the current document came from. @public */
@@ -43,6 +53,7 @@ export type CodePageSource = 'forced' | 'public-id' | 'public-id-string' | 'root
 
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+const DEFAULT_TABLE_TEXT_RATIO = 64;
 const LITERAL_FLAG = 0x40000000;
 const MODE_PENDING_END = 1;
 const MODE_ATTRS = 2;
@@ -125,6 +136,8 @@ export class WbxmlReader {
   private forced: CodePageSet | undefined = undefined;
   private fallback: CodePageSet | undefined = undefined;
   private tableCache: Map<number, string> | undefined = undefined;
+  /** Bytes of string-table text the document may still refer to (maxTableTextBytes). */
+  private tableTextLeft = 0;
   private readonly options: WbxmlReaderOptions;
 
   constructor(input?: Uint8Array, options: WbxmlReaderOptions = {}) {
@@ -159,6 +172,7 @@ export class WbxmlReader {
     this.tagPage = this.curAttrPage = 0;
     this.tableCache = undefined;
     this.publicIdString = undefined;
+    this.tableTextLeft = this.options.maxTableTextBytes ?? DEFAULT_TABLE_TEXT_RATIO * input.length;
     this.readHeader();
     return this;
   }
@@ -368,7 +382,7 @@ export class WbxmlReader {
         case LITERAL: case LITERAL_A: case LITERAL_C: case LITERAL_AC: {
           this.pos = p + 1;
           const idx = this.mb();
-          this.checkTableIndex(idx, p);
+          this.chargeLiteral(idx, p);
           return this.openElement(t, -1, idx);
         }
         case PI: {
@@ -397,6 +411,7 @@ export class WbxmlReader {
       case STR_T:
         this.pos = p + 1;
         this.tableRange(this.mb(), p);
+        if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(p);
         return (this.kind = K.TEXT);
       case ENTITY: {
         this.pos = p + 1;
@@ -435,6 +450,7 @@ export class WbxmlReader {
         this.pos = p + 1;
         this.entity = this.mb();
         this.tableRange(this.entity, p);
+        if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(p);
         return (this.kind = K.EXTENSION);
       case EXT_0: case EXT_0 + 1: case EXT_2:
         this.ext = t - EXT_0;
@@ -507,7 +523,7 @@ export class WbxmlReader {
         case LITERAL: {
           this.pos = p + 1;
           const idx = this.mb();
-          this.checkTableIndex(idx, p);
+          this.chargeLiteral(idx, p);
           this.literal = idx;
           this.attrToken = -1;
           this.attrPage = this.curAttrPage;
@@ -580,6 +596,20 @@ export class WbxmlReader {
     // A table whose last string lacks its NUL (the SyncML RTK writes such tables) ends the string.
     this.start = s;
     this.end = i;
+  }
+
+  /** A literal name refers to the string table like STR_T does: it counts against maxTableTextBytes. */
+  private chargeLiteral(idx: number, at: number): void {
+    const saveS = this.start, saveE = this.end;
+    this.tableRange(idx, at);
+    if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(at);
+    this.start = saveS;
+    this.end = saveE;
+  }
+
+  private tableTextExceeded(at: number): never {
+    const max = this.options.maxTableTextBytes ?? DEFAULT_TABLE_TEXT_RATIO * this.limit;
+    throw new WbxmlError('SIZE_LIMIT', at, `string-table references stand for more than ${max} bytes of text (maxTableTextBytes; a ${this.limit}-byte document)`);
   }
 
   private tableString(idx: number): string {
