@@ -494,6 +494,23 @@ describe('packer', () => {
     expect(undercounted).toBeGreaterThan(0);
   });
 
+  it.each(ENCODINGS)('%s: what fits whole goes in at once (one measurement), one byte less and the greedy fill cuts it', (enc) => {
+    const cmds: Command[] = [
+      { kind: 'Get', cmdId: '', items: [{ target: { locUri: './DevInfo/Mod' } }, { target: { locUri: './DevDetail/SwV' } }] },
+      { kind: 'Atomic', cmdId: '', commands: [{ kind: 'Replace', cmdId: '', items: [{ target: { locUri: './A' }, data: 'a'.repeat(300) }] }] },
+      { kind: 'Replace', cmdId: '', items: [{ target: { locUri: './B' }, data: bytesOf(3, 500), meta: { format: 'bin' } }] },
+    ];
+    const [whole] = sendAll(cmds, enc, Infinity);
+    const exact = whole.bytes.length;
+    const one = sendAll(cmds, enc, exact);
+    expect(one.length).toBe(1);
+    expect(one[0].bytes).toEqual(whole.bytes);
+    expect(one[0].packed.map((p) => [p.index, p.cmdId, 'items' in p, 'chunk' in p])).toEqual([[0, '2', false, false], [1, '3', false, false], [2, '5', false, false]]);
+    const cut = sendAll(cmds, enc, exact - 1);
+    expect(cut.length).toBeGreaterThan(1);
+    checkPackage(cmds, cut, enc, exact - 1);
+  });
+
   it('Infinity means one message whatever the size', () => {
     const cmds: Command[] = [{ kind: 'Replace', cmdId: '', items: [{ target: { locUri: './A' }, data: bytesOf(9, 100_000), meta: { format: 'bin' } }] }];
     const sent = sendAll(cmds, 'wbxml', Infinity);

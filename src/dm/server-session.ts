@@ -1087,6 +1087,11 @@ function addStatuses(run: Run, b: MessageBuilder, encoding: 'wbxml' | 'xml'): vo
   }
   const verDTD = state.version === '1.2' ? '1.2' : '1.1';
   const measure = () => measureMessage(b.header, [...b.commands, ...run.alerts], encoding, true);
+  // Most answers fit whole: one measurement instead of one per Status.
+  const mark = b.length;
+  for (const s of run.statuses) b.add(s);
+  if (measure() <= max) return;
+  while (b.length > mark) b.pop();
   let size = measure();
   let i = 0;
   for (; i < run.statuses.length; i++) {

@@ -196,6 +196,8 @@ export class Packer {
     if (this.verDTD !== undefined && this.verDTD !== verDTD) throw bad(`the builder's VerDTD is ${verDTD}, the packer's ${this.verDTD}`);
     const enc = this.encoding;
     const max = this.maxMsgSize;
+    const all = this.packAllIfTheyFit(builder);
+    if (all !== undefined) return all;
     const base = measureMessage(header, builder.build().body.commands, enc);
     if (base > max) {
       throw bad(`the message holds ${base} bytes before anything is packed, over MaxMsgSize ${max}: push those commands (Statuses, Results) into the packer instead`);
@@ -234,6 +236,31 @@ export class Packer {
   }
 
   // --- internals --------------------------------------------------------------------------------
+
+  /**
+   * The common case, measured once: nothing queued has been cut yet and all of it fits whole,
+   * with Final. The commands go in exactly as the greedy fill below would put them; when they do
+   * not fit, the builder is left as it was and undefined is returned.
+   */
+  private packAllIfTheyFit(builder: MessageBuilder): PackResult | undefined {
+    if (this.queue.length === 0 || !this.queue.every((e) => e.pos === 0 && e.off === 0)) return undefined;
+    const mark = builder.length;
+    const packed: PackedCommand[] = [];
+    for (const e of this.queue) {
+      const sent = e.splittable ? this.piece(e, e.items.slice(), builder) : builder.number(e.cmd);
+      const cmdId = builder.add(sent);
+      packed.push({ command: e.cmd, index: e.index, sent: builder.commands[builder.length - 1], cmdId });
+    }
+    builder.final(true);
+    const size = measureMessage(builder.header, builder.build().body.commands, this.encoding, true);
+    if (size <= this.maxMsgSize) {
+      this.queue.length = 0;
+      return { final: true, size, packed };
+    }
+    while (builder.length > mark) builder.pop();
+    builder.final(false);
+    return undefined;
+  }
 
   private checkObjects(cmd: Command, index: number, path: string): void {
     const limit = this.maxObjSize;
@@ -294,11 +321,11 @@ export class Packer {
   }
 
   /** The command `e` with these Items, as a numbered piece. */
-  private piece(e: Entry, items: Item[], ctx: Fill): Command {
+  private piece(e: Entry, items: Item[], builder: MessageBuilder): Command {
     const c = { ...e.cmd, cmdId: e.cmd.cmdId, items } as Command;
     // A piece of a cut command is a new command: it gets a CmdID of its own.
     if (e.pos > 0 || e.off > 0 || items.length < e.items.length) (c as { cmdId: string }).cmdId = '';
-    return ctx.builder.number(c);
+    return builder.number(c);
   }
 
   private cost(c: Command, ctx: Fill): number {
@@ -313,7 +340,7 @@ export class Packer {
     const taken: Item[] = [];
     // Greedy by Items: each Item's share measured as (piece with it) - (piece without Items),
     // then the piece measured whole once more.
-    const skeleton = this.piece(e, [], ctx);
+    const skeleton = this.piece(e, [], ctx.builder);
     const base = commandSize(skeleton, enc);
     let q = e.pos;
     if (e.off === 0) {
@@ -325,11 +352,11 @@ export class Packer {
         taken.push(e.items[q]);
       }
       // Exact check: the serializer may spell a command's Meta/Type differently with other Items.
-      while (taken.length > 0 && this.cost(this.piece(e, taken, ctx), ctx) > ctx.room) { taken.pop(); q--; }
+      while (taken.length > 0 && this.cost(this.piece(e, taken, ctx.builder), ctx) > ctx.room) { taken.pop(); q--; }
     }
     if (q >= e.items.length) {
       // Everything left fits.
-      const sent = this.piece(e, taken, ctx);
+      const sent = this.piece(e, taken, ctx.builder);
       const size = this.cost(sent, ctx);
       this.queue.shift();
       this.record(ctx, e, sent, snap, startPos > 0 ? { items: { start: startPos, end: q } } : {});
@@ -368,7 +395,7 @@ export class Packer {
     }
     const { end, item: ci, last } = chunk;
     const start = e.off;
-    const sent = this.piece(e, [...taken, ci], ctx);
+    const sent = this.piece(e, [...taken, ci], ctx.builder);
     const size = this.cost(sent, ctx);
     if (last) { e.pos = q + 1; e.off = 0; } else { e.pos = q; e.off = end; }
     const done = last && e.pos >= e.items.length;
@@ -381,7 +408,7 @@ export class Packer {
 
   /** Puts Items [e.pos, q) in the message as a piece of the command; the rest waits. */
   private emitPart(e: Entry, taken: Item[], q: number, ctx: Fill, snap: Snapshot): void {
-    const sent = this.piece(e, taken, ctx);
+    const sent = this.piece(e, taken, ctx.builder);
     const start = e.pos;
     e.pos = q;
     e.off = 0;
@@ -419,7 +446,7 @@ export class Packer {
     const len = data.length;
     const align = isBase64Text(item, commandMeta(e.cmd)) ? 4 : 1;
     const start = e.off;
-    const size = (end: number, last: boolean): number => this.cost(this.piece(e, [...taken, chunkItem(item, start, end, e.total, last)], ctx), ctx);
+    const size = (end: number, last: boolean): number => this.cost(this.piece(e, [...taken, chunkItem(item, start, end, e.total, last)], ctx.builder), ctx);
     if (size(len, true) <= ctx.room) return { end: len, item: chunkItem(item, start, len, e.total, true), last: true };
     const emptyCost = size(start, false);
     if (emptyCost >= ctx.room) return undefined;
