@@ -13,8 +13,9 @@
  * - Sessions/s: C concurrent devices each running back-to-back client-initiated sessions with a
  *   queued Get per session, for a fixed time.
  *
- * Both store settings are measured in the same run: the default durable one (synchronous=FULL:
- * each message waits for its commit to reach the disk) and the relaxed one (synchronous=NORMAL).
+ * Three store settings are measured in the same run: the default durable one (synchronous=FULL:
+ * each message waits for its commit to reach the disk), the relaxed one (synchronous=NORMAL), and
+ * an in-memory database (what the DM processing costs without a disk).
  *
  * Options: --quick (shorter), --concurrency C, --seconds S, --json FILE.
  */
@@ -42,15 +43,17 @@ else await main();
 
 /**
  * The DM server, in its own process. `relaxed`: the store commits without waiting for the disk
- * (SQLite synchronous=NORMAL: a commit survives a process crash, not a power cut). The child
+ * (SQLite synchronous=NORMAL: a commit survives a process crash, not a power cut). `memory`: the
+ * store is an in-memory SQLite database (nothing survives the process; not a deployment setting:
+ * it shows how much of a round trip the disk costs and how much the DM processing). The child
  * reports the server's own time per message (request in to answer out, from its log) and the
  * part of it spent committing to the store.
  */
 async function childDm() {
   const { DmServer, SqliteStore } = await import(pathToFileURL(join(dist, 'server', 'index.js')).href);
   const dir = process.argv[3];
-  const relaxed = process.argv[4] === 'relaxed';
-  const store = SqliteStore.open(join(dir, 'dm.sqlite'), { relaxedDurability: relaxed });
+  const mode = process.argv[4];
+  const store = mode === 'memory' ? SqliteStore.open(':memory:') : SqliteStore.open(join(dir, 'dm.sqlite'), { relaxedDurability: mode === 'relaxed' });
   const t = { messages: 0, serverMs: 0, commits: 0, commitMs: 0, on: false };
   const apply = store.apply.bind(store);
   store.apply = async (effects) => {
@@ -254,26 +257,29 @@ async function main() {
 
   const durable = await runMode('durable');
   const relaxed = await runMode('relaxed');
+  const memory = await runMode('memory');
   const bareExited = new Promise((r) => bare.child.once('exit', r));
   bare.child.send('stop');
   agent.destroy();
   for (const t of transports) t.close();
   await bareExited;
 
-  const result = { machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`, date: new Date().toISOString(), durable, relaxed };
+  const result = { machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`, date: new Date().toISOString(), durable, relaxed, memory };
   const f = (x, d = 2) => x.toFixed(d);
   const c = durable.concurrent;
   console.log(`## syncml-dm server benchmark\n\n${result.machine} · ${result.date}\n`);
   console.log(`Round trips: one device, ${sequentialSessions} sessions of two round trips (MD5, a Get each) after ${warmupSessions} warm-up sessions; the bare round trip posts and gets back the same byte counts right after, on the same machine.\n`);
-  console.log('| measure | durable store (default: synchronous=FULL) | relaxed store (synchronous=NORMAL) |\n| --- | ---: | ---: |');
-  console.log(`| DM round trip, mean / p50 / p99 (ms) | ${f(durable.dmRoundTrip.meanMs)} / ${f(durable.dmRoundTrip.p50)} / ${f(durable.dmRoundTrip.p99)} | ${f(relaxed.dmRoundTrip.meanMs)} / ${f(relaxed.dmRoundTrip.p50)} / ${f(relaxed.dmRoundTrip.p99)} |`);
-  console.log(`| bare HTTP round trip, same sizes, mean / p50 / p99 (ms) | ${f(durable.bareRoundTrip.meanMs)} / ${f(durable.bareRoundTrip.p50)} / ${f(durable.bareRoundTrip.p99)} | ${f(relaxed.bareRoundTrip.meanMs)} / ${f(relaxed.bareRoundTrip.p50)} / ${f(relaxed.bareRoundTrip.p99)} |`);
-  console.log(`| **DM round trip ÷ bare HTTP round trip** | **${f(durable.ratio)}×** | **${f(relaxed.ratio)}×** |`);
-  console.log(`| server time per message, request in to answer out (ms) | ${f(durable.server.meanMs, 3)} | ${f(relaxed.server.meanMs, 3)} |`);
-  console.log(`| of which the store commit (ms) | ${f(durable.server.commitMeanMs, 3)} | ${f(relaxed.server.commitMeanMs, 3)} |`);
-  console.log(`| full DM sessions/s, one device, sequential | ${f(durable.sequential.sessionsPerSecond, 0)} | ${f(relaxed.sequential.sessionsPerSecond, 0)} |`);
-  console.log(`| full DM sessions/s, ${c.concurrency} concurrent devices (${f(c.seconds, 1)} s) | ${f(c.sessionsPerSecond, 0)} (${c.sessions} sessions, ${c.failures} failed) | |`);
-  console.log(`| mean DM message out / in (bytes) | ${f(durable.dmRoundTrip.meanBytesOut, 0)} / ${f(durable.dmRoundTrip.meanBytesIn, 0)} | |`);
+  const modes = [durable, relaxed, memory];
+  const row = (label, cell) => console.log(`| ${label} | ${modes.map(cell).join(' | ')} |`);
+  console.log('| measure | durable store (default: synchronous=FULL) | relaxed store (synchronous=NORMAL) | in-memory store (nothing durable) |\n| --- | ---: | ---: | ---: |');
+  row('DM round trip, mean / p50 / p99 (ms)', (m) => `${f(m.dmRoundTrip.meanMs)} / ${f(m.dmRoundTrip.p50)} / ${f(m.dmRoundTrip.p99)}`);
+  row('bare HTTP round trip, same sizes, mean / p50 / p99 (ms)', (m) => `${f(m.bareRoundTrip.meanMs)} / ${f(m.bareRoundTrip.p50)} / ${f(m.bareRoundTrip.p99)}`);
+  row('**DM round trip ÷ bare HTTP round trip**', (m) => `**${f(m.ratio)}×**`);
+  row('server time per message, request in to answer out (ms)', (m) => f(m.server.meanMs, 3));
+  row('of which the store commit (ms)', (m) => f(m.server.commitMeanMs, 3));
+  row('full DM sessions/s, one device, sequential', (m) => f(m.sequential.sessionsPerSecond, 0));
+  console.log(`| full DM sessions/s, ${c.concurrency} concurrent devices (${f(c.seconds, 1)} s) | ${f(c.sessionsPerSecond, 0)} (${c.sessions} sessions, ${c.failures} failed) | | |`);
+  console.log(`| mean DM message out / in (bytes) | ${f(durable.dmRoundTrip.meanBytesOut, 0)} / ${f(durable.dmRoundTrip.meanBytesIn, 0)} | | |`);
   const json = opt('json');
   if (json) writeFileSync(json, JSON.stringify(result, null, 2));
   if (c.failures > 0) process.exitCode = 1;
