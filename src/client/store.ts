@@ -102,9 +102,25 @@ function checked(value: unknown, where: string): ClientState {
   } as ClientState;
 }
 
+/** A copy of `v` with its bytes as `{ $b64 }`. */
+function bytesAsBase64(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { $b64: toBase64(v) };
+  if (Array.isArray(v)) return v.map(bytesAsBase64);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = bytesAsBase64(x);
+    return out;
+  }
+  return v;
+}
+
 /** JSON text of a state: bytes (alert data) as `{ "$b64": "…" }`. @public */
 export function stateToJson(state: ClientState): string {
-  return JSON.stringify(state, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: toBase64(v) } : v), 1);
+  // The tree (most of the state) holds no bytes (TreeJson has valueBase64): it goes to
+  // JSON.stringify as it is, without a replacer called for each of its values.
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(state)) out[k] = k === 'tree' ? v : bytesAsBase64(v);
+  return JSON.stringify(out, null, 1);
 }
 
 /** Reads {@link stateToJson} output. Throws DmError INVALID_ARGUMENT for anything else. @public */

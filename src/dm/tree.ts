@@ -231,6 +231,16 @@ export interface TreeJson {
 
 // ---------------------------------------------------------------------------------------------
 
+/** A copy of DDF constraints for {@link TreeJson} (their only nested parts: AccessType, Occurrence). */
+function copyConstraints(c: NodeConstraints): NodeConstraints {
+  const out: NodeConstraints = {};
+  for (const [k, v] of Object.entries(c) as [keyof NodeConstraints, unknown][]) {
+    if (v === undefined) continue;
+    (out as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v !== null && typeof v === 'object' ? { ...v } : v;
+  }
+  return out;
+}
+
 interface TreeNode {
   name: string;
   /** Interior nodes have a map (insertion order = child order); leaves have null. */
@@ -1047,7 +1057,7 @@ export class ManagementTree {
       return out;
     };
     const defs: DefJson[] = this.defs.map((d) => {
-      const out: DefJson = { constraints: JSON.parse(JSON.stringify(d.c)), named: Object.fromEntries(d.named) };
+      const out: DefJson = { constraints: copyConstraints(d.c), named: Object.fromEntries(d.named) };
       if (d.placeholder >= 0) out.placeholder = d.placeholder;
       return out;
     });
