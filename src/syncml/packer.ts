@@ -95,6 +95,21 @@ function itemsOf(c: Command): Item[] {
   return Array.isArray(items) ? (items as Item[]) : [];
 }
 
+/** Packer.nextMessage measures all the queue at once up to this many commands. */
+const FAST_PATH_MAX_COMMANDS = 64;
+
+/** A lower bound of the bytes the command's Data take (a string's UTF-16 length is at most its UTF-8 length). */
+function dataAtLeast(c: Command): number {
+  let n = 0;
+  for (const it of itemsOf(c)) {
+    const d = it?.data;
+    if (typeof d === 'string' || d instanceof Uint8Array) n += d.length;
+  }
+  const inner = (c as { commands?: unknown }).commands;
+  if (Array.isArray(inner)) for (const x of inner as Command[]) n += dataAtLeast(x);
+  return n;
+}
+
 function commandMeta(c: Command): Meta | undefined {
   return c.kind === 'Alert' || c.kind === 'Status' ? undefined : (c as { meta?: Meta }).meta;
 }
@@ -243,7 +258,13 @@ export class Packer {
    * not fit, the builder is left as it was and undefined is returned.
    */
   private packAllIfTheyFit(builder: MessageBuilder): PackResult | undefined {
-    if (this.queue.length === 0 || !this.queue.every((e) => e.pos === 0 && e.off === 0)) return undefined;
+    const q = this.queue;
+    // Tried only when it may succeed: a long queue, or Data alone over MaxMsgSize, would make every
+    // message of a long package serialize all that is left first.
+    if (q.length === 0 || q.length > FAST_PATH_MAX_COMMANDS || !q.every((e) => e.pos === 0 && e.off === 0)) return undefined;
+    let data = 0;
+    for (const e of q) data += dataAtLeast(e.cmd);
+    if (data > this.maxMsgSize) return undefined;
     const mark = builder.length;
     const packed: PackedCommand[] = [];
     for (const e of this.queue) {
