@@ -509,6 +509,16 @@ describe('packer', () => {
     const cut = sendAll(cmds, enc, exact - 1);
     expect(cut.length).toBeGreaterThan(1);
     checkPackage(cmds, cut, enc, exact - 1);
+    // A command no message can hold (its Data alone under MaxMsgSize, so the all-at-once try runs
+    // first): refused as before, the builder as the caller left it.
+    const p = new Packer({ encoding: enc, maxMsgSize: 1000 });
+    p.push({ kind: 'Atomic', cmdId: '', commands: [{ kind: 'Replace', cmdId: '', items: [{ target: { locUri: './A' }, data: 'a'.repeat(950) }] }] });
+    const b = session().next();
+    b.add(headerStatus(RECEIVED, 200));
+    b.final(true);
+    expect(errorOf(() => p.nextMessage(b)).message).toMatch(/Atomic/);
+    expect(b.length).toBe(1);
+    expect(b.isFinalMessage).toBe(true);
   });
 
   it('Infinity means one message whatever the size', () => {

@@ -266,6 +266,7 @@ export class Packer {
     for (const e of q) data += dataAtLeast(e.cmd);
     if (data > this.maxMsgSize) return undefined;
     const mark = builder.length;
+    const wasFinal = builder.isFinalMessage;
     const packed: PackedCommand[] = [];
     for (const e of this.queue) {
       const sent = e.splittable ? this.piece(e, e.items.slice(), builder) : builder.number(e.cmd);
@@ -279,7 +280,7 @@ export class Packer {
       return { final: true, size, packed };
     }
     while (builder.length > mark) builder.pop();
-    builder.final(false);
+    builder.final(wasFinal);
     return undefined;
   }
 
