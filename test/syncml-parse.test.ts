@@ -231,6 +231,35 @@ describe('input detection', () => {
   });
 });
 
+describe('string-table budget (maxTableTextBytes)', () => {
+  // Three Results, each with a nested WBXML DevInf whose own string table holds one 300-byte
+  // string named three times: 900 bytes of table text per embedded document.
+  const devinf: DevInf = { kind: 'DevInf', verDTD: '1.2', man: 'A'.repeat(300), mod: 'A'.repeat(300), fwV: 'A'.repeat(300), devId: 'IMEI:1', devTyp: 'phone', dataStores: [], ctCaps: [], exts: [] };
+  const results = (i: number): Results => ({ kind: 'Results', cmdId: String(i), msgRef: '1', cmdRef: '1', items: [{ source: { locUri: `./d${i}` }, meta: { type: 'application/vnd.syncml-devinf+wbxml' }, data: devinf }] });
+  const msg: SyncML = { header: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: '1', target: { locUri: 's' }, source: { locUri: 'IMEI:1' } }, body: { commands: [results(1), results(2), results(3)], final: true } };
+  const bytes = serialize(msg, { encoding: 'wbxml', stringTable: true }) as Uint8Array;
+
+  it('the default leaves honest repetition alone: one 2 KB value replaced into 1 000 nodes, string table on', () => {
+    const value = 'MIIC'.repeat(512);
+    const many: SyncML = { header: msg.header, body: { commands: [{ kind: 'Replace', cmdId: '1', items: Array.from({ length: 1000 }, (_, i) => ({ target: { locUri: `./Certs/${i}` }, data: value })) }], final: true } };
+    const wb = serialize(many, { encoding: 'wbxml', stringTable: true }) as Uint8Array;
+    expect(wb.length * 64).toBeLessThan(1000 * value.length); // 25 KB standing for 2 MB: a ratio of 82
+    expect((parseMessage(wb).message.body.commands[0] as Replace).items[999].data).toBe(value);
+  });
+
+  it('is one budget for all embedded documents of a message, not one each', () => {
+    expect((parseMessage(bytes, { maxTableTextBytes: 2700 }).message.body.commands[2] as Results).items[0].data).toEqual(devinf);
+    // 2 000 bytes: the first two documents (1 800) fit, the third goes over.
+    const e = caught(() => parseMessage(bytes, { maxTableTextBytes: 2000 }));
+    expect(e.code).toBe('BAD_DOCUMENT');
+    expect(e.message).toMatch(/SIZE_LIMIT.*maxTableTextBytes/);
+    const tolerant = parseMessage(bytes, { maxTableTextBytes: 2000, strict: false });
+    expect((tolerant.message.body.commands[1] as Results).items[0].data).toEqual(devinf);
+    expect((tolerant.message.body.commands[2] as Results).items[0].data).toBeInstanceOf(Uint8Array);
+    expect(tolerant.warnings.some((w) => /embedded document kept as bytes: .*SIZE_LIMIT/.test(w.message))).toBe(true);
+  });
+});
+
 describe('WBXML specifics', () => {
   /** A small message built with the WBXML writer, with `data` written by the callback. */
   function wbxml(write: (w: WbxmlWriter) => void, hdrMeta?: (w: WbxmlWriter) => void): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  TokenKind, WbxmlReader, WbxmlError, isWbxmlError, defineCodePageSet, CodePageRegistry, readMb,
+  TokenKind, WbxmlReader, WbxmlError, isWbxmlError, defineCodePageSet, CodePageRegistry, readMb, defaultMaxTableTextBytes,
 } from '../src/wbxml/index.js';
 import { bytes, str, thrown } from './helpers.js';
 
@@ -120,24 +120,29 @@ describe('WbxmlReader tokens', () => {
   });
 
   it('refuses a string-table bomb at the reference that goes over maxTableTextBytes', () => {
-    // One 1000-byte table string named 200 times: 400 bytes of references standing for 200 000.
+    // One 1000-byte table string named 1200 times: 2 400 bytes of references standing for 1.2 MB.
     const table = bytes('A'.repeat(1000), 0x00);
-    const refs = new Array(200).fill([0x83, 0x00]).flat();
-    const doc = bytes(0x02, 0xa4, 0x01, 0x6a, 0x87, 0x69, table, 0x4f, ...refs, 0x01);
+    const bomb = (refs: number) => bytes(0x02, 0xa4, 0x01, 0x6a, 0x87, 0x69, table, 0x4f, ...new Array(refs).fill([0x83, 0x00]).flat(), 0x01);
+    const doc = bomb(1200);
     const bodyAt = 6 + table.length;
     const drain = (r: WbxmlReader) => { let n = 0; while (r.next()) n++; return n; };
-    // Default: 64 times the document's length (1413 bytes: 90 432), so the 91st reference is one too many.
+    // Default: 256 times the document's length, at least 1 MiB: here 1 MiB, so reference 1049 is one too many.
+    expect(defaultMaxTableTextBytes(doc.length)).toBe(1 << 20);
+    expect(defaultMaxTableTextBytes(10_000)).toBe(2_560_000);
     const e = thrown(() => drain(new WbxmlReader(doc)));
     expect(e.code).toBe('SIZE_LIMIT');
-    expect(e.offset).toBe(bodyAt + 1 + 90 * 2);
-    expect(e.message).toMatch(/maxTableTextBytes/);
-    expect(drain(new WbxmlReader(doc, { maxTableTextBytes: 200_000 }))).toBe(202);
+    expect(e.offset).toBe(bodyAt + 1 + 1048 * 2);
+    expect(e.message).toMatch(/more than 1048576 bytes .*maxTableTextBytes/);
+    const ok = new WbxmlReader(doc, { maxTableTextBytes: 1_200_000 });
+    expect(drain(ok)).toBe(1202);
+    expect(ok.tableTextBytes).toBe(1_200_000);
     const small = thrown(() => drain(new WbxmlReader(doc, { maxTableTextBytes: 1500 })));
     expect(small.offset).toBe(bodyAt + 1 + 1 * 2);
     // Each document has its own budget: reset() gives it back.
-    const r = new WbxmlReader(undefined, { maxTableTextBytes: 199_000 });
-    expect(thrown(() => drain(r.reset(doc))).code).toBe('SIZE_LIMIT');
-    expect(() => drain(r.reset(bytes(0x02, 0xa4, 0x01, 0x6a, 0x87, 0x69, table, 0x4f, 0x83, 0x00, 0x01)))).not.toThrow();
+    const r = new WbxmlReader(undefined, { maxTableTextBytes: 5000 });
+    expect(thrown(() => drain(r.reset(bomb(6)))).code).toBe('SIZE_LIMIT');
+    expect(() => drain(r.reset(bomb(5)))).not.toThrow();
+    expect(r.tableTextBytes).toBe(5000);
   });
 
   it('counts literal names and EXT_T against maxTableTextBytes like STR_T', () => {

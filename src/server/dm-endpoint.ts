@@ -163,9 +163,9 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
  * Characters and bytes of text in a parsed message, counted until `cap` is passed. WBXML
  * string-table references (STR_T) let a small body name the same table string many times: a
  * 80 KB "string-table bomb" would parse into a 500 MB Data value. The WBXML reader refuses a
- * document whose references stand for more than 64 times its length (each embedded DevInf or
- * MgmtTree document counts on its own); the endpoint holds the whole message, embedded
- * documents included, to a tighter bound of its own.
+ * document whose references stand for more than 256 times its length (at least 1 MiB; the
+ * embedded DevInf and MgmtTree documents share one more such budget); the endpoint holds the
+ * whole message, embedded documents included, to a tighter bound of its own.
  */
 function textSize(v: unknown, cap: number): number {
   let total = 0;

@@ -46,9 +46,9 @@ export interface ParseOptions {
   /** Largest input accepted in bytes (default 16 MiB). */
   maxBytes?: number;
   /**
-   * WBXML: most bytes of string-table text a document may refer to (see
-   * `WbxmlReaderOptions.maxTableTextBytes`; default 64 times the document's length). Each
-   * embedded document (DevInf, MgmtTree in Data) has its own.
+   * WBXML: most bytes of string-table text the message may refer to (see
+   * `WbxmlReaderOptions.maxTableTextBytes`; default 256 times its length, at least 1 MiB); its
+   * embedded documents (DevInf, MgmtTree in Data) share a second budget of the same size.
    */
   maxTableTextBytes?: number;
 }

@@ -37,7 +37,7 @@ import type {
 import type { DevInf } from './devinf-types.js';
 import type { MgmtTree } from './ddf-types.js';
 import type { CodePageSet } from '../wbxml/code-page.js';
-import { WbxmlReader } from '../wbxml/reader.js';
+import { WbxmlReader, defaultMaxTableTextBytes } from '../wbxml/reader.js';
 import { SyncMLError, wrapError } from './errors.js';
 import type { Doc } from './locate.js';
 import {
@@ -163,10 +163,16 @@ class MessageParser extends ParserCore {
   private cmdBits = NO_BITS;
   private readonly pending: PendingData[] = [];
   private readonly limits: SourceOptions;
+  /**
+   * String-table text the embedded documents may still refer to, together: one budget for all
+   * of them (each its own would let many small ones add up), as large as the message's own.
+   */
+  private nestedTableText: number;
 
   constructor(src: TokenSource, doc: Doc, strict: boolean) {
     super(src, doc, strict);
     this.limits = doc.options;
+    this.nestedTableText = doc.options.maxTableTextBytes ?? defaultMaxTableTextBytes(doc.bytes.length);
   }
 
   message(): SyncML {
@@ -934,15 +940,16 @@ class MessageParser extends ParserCore {
     const outerSrc = this.src;
     const outerDoc = this.doc;
     const options: SourceOptions = {
-      strict: this.strict, maxDepth: this.limits.maxDepth, maxBytes: this.limits.maxBytes, maxTableTextBytes: this.limits.maxTableTextBytes,
+      strict: this.strict, maxDepth: this.limits.maxDepth, maxBytes: this.limits.maxBytes, maxTableTextBytes: this.nestedTableText,
       defaultCodePages: kind === 1 ? DEVINF12 : DDF12,
     };
     const doc: Doc = { bytes, encoding: 'wbxml', options, parent: p.doc, parentOffset: p.at, base: p.doc.base + p.dataStart };
     this.doc = doc;
     let result: DevInf | MgmtTree | undefined;
     let failure: SyncMLError | undefined;
+    let src: WbxmlSource | undefined;
     try {
-      const src = new WbxmlSource(bytes, options);
+      src = new WbxmlSource(bytes, options);
       this.src = src;
       this.hookNamespaces(src);
       const k = src.next();
@@ -957,6 +964,7 @@ class MessageParser extends ParserCore {
     } finally {
       this.src = outerSrc;
       this.doc = outerDoc;
+      if (src !== undefined) this.nestedTableText = Math.max(0, this.nestedTableText - src.reader.tableTextBytes);
     }
     if (failure !== undefined) {
       if (this.strict) throw failure;

@@ -12,7 +12,7 @@ export {
   type CodePageData, type CodePageSet, type CodePageSetData, type NestedDocumentRule,
 } from './code-page.js';
 export { defaultRegistry, registerCodePageSet, codePageSet, builtinCodePageSets } from './code-pages/index.js';
-export { WbxmlReader, type WbxmlReaderOptions, type CodePageSource } from './reader.js';
+export { WbxmlReader, defaultMaxTableTextBytes, type WbxmlReaderOptions, type CodePageSource } from './reader.js';
 export { WbxmlWriter, type WbxmlWriterOptions, type WbxmlVersion } from './writer.js';
 export { readMb, putMb, mbSize } from './mbuint.js';
 export { configureTextDecoding, type Utf8DecodeHook } from './text.js';

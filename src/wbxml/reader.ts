@@ -38,12 +38,12 @@ export interface WbxmlReaderOptions {
   maxBytes?: number;
   /**
    * Most bytes of string-table text one document may refer to: the strings its STR_T and EXT_T
-   * tokens and literal tag and attribute names stand for, counted at each reference. A small document
-   * can name one long table string thousands of times (a "string-table bomb": 80 KB standing
-   * for 512 MB of text); past the limit the reference is refused with SIZE_LIMIT. Default 64
-   * times the document's length: honest documents stay far below (each reference costs at
-   * least 2 bytes and table strings are short), and the text a document can produce stays
-   * proportional to its size.
+   * tokens and literal tag and attribute names stand for, counted at each reference. A small
+   * document can name one long table string thousands of times (a "string-table bomb": 80 KB
+   * standing for 512 MB of text); past the limit the reference is refused with SIZE_LIMIT.
+   * Default {@link defaultMaxTableTextBytes}: 256 times the document's length, at least 1 MiB.
+   * An honest document stays far below: a reference costs 2 bytes and its element's tags more,
+   * so only a table string of kilobytes named thousands of times comes near.
    */
   maxTableTextBytes?: number;
 }
@@ -53,7 +53,15 @@ export type CodePageSource = 'forced' | 'public-id' | 'public-id-string' | 'root
 
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
-const DEFAULT_TABLE_TEXT_RATIO = 64;
+
+/**
+ * The default `maxTableTextBytes` of a document of `length` bytes: 256 times its length, at
+ * least 1 MiB. (The typed parser holds a message and its embedded documents to one such budget.)
+ * @public
+ */
+export function defaultMaxTableTextBytes(length: number): number {
+  return Math.max(1 << 20, 256 * length);
+}
 const LITERAL_FLAG = 0x40000000;
 const MODE_PENDING_END = 1;
 const MODE_ATTRS = 2;
@@ -136,7 +144,8 @@ export class WbxmlReader {
   private forced: CodePageSet | undefined = undefined;
   private fallback: CodePageSet | undefined = undefined;
   private tableCache: Map<number, string> | undefined = undefined;
-  /** Bytes of string-table text the document may still refer to (maxTableTextBytes). */
+  /** Bytes of string-table text the document may refer to (maxTableTextBytes), and still may. */
+  private tableTextMax = 0;
   private tableTextLeft = 0;
   private readonly options: WbxmlReaderOptions;
 
@@ -172,7 +181,7 @@ export class WbxmlReader {
     this.tagPage = this.curAttrPage = 0;
     this.tableCache = undefined;
     this.publicIdString = undefined;
-    this.tableTextLeft = this.options.maxTableTextBytes ?? DEFAULT_TABLE_TEXT_RATIO * input.length;
+    this.tableTextMax = this.tableTextLeft = this.options.maxTableTextBytes ?? defaultMaxTableTextBytes(input.length);
     this.readHeader();
     return this;
   }
@@ -608,8 +617,7 @@ export class WbxmlReader {
   }
 
   private tableTextExceeded(at: number): never {
-    const max = this.options.maxTableTextBytes ?? DEFAULT_TABLE_TEXT_RATIO * this.limit;
-    throw new WbxmlError('SIZE_LIMIT', at, `string-table references stand for more than ${max} bytes of text (maxTableTextBytes; a ${this.limit}-byte document)`);
+    throw new WbxmlError('SIZE_LIMIT', at, `string-table references stand for more than ${this.tableTextMax} bytes of text (maxTableTextBytes; a ${this.limit}-byte document)`);
   }
 
   private tableString(idx: number): string {
@@ -703,6 +711,11 @@ export class WbxmlReader {
     } catch (e) {
       throw rebase(e, this.start);
     }
+  }
+
+  /** Bytes of string-table text the document has referred to so far (see maxTableTextBytes). */
+  get tableTextBytes(): number {
+    return this.tableTextMax - Math.max(0, this.tableTextLeft);
   }
 
   /** Where the reader is: the byte offset of the next unread byte. */

@@ -330,7 +330,7 @@ describe('hostile bodies', () => {
     const started = performance.now();
     const r = await post(url, bomb, { 'content-type': WBXML });
     expect(r.status).toBe(413);
-    // Refused by the WBXML reader at the reference past 64 times the body's length: the table
+    // Refused by the WBXML reader at the reference past 256 times the body's length: the table
     // string is not scanned 8000 times.
     expect(r.bytes.toString()).toMatch(/too much string-table text.*maxTableTextBytes/);
     expect(since(mark, (l) => l.kind === 'http-error' && l.status === 413)[0].reason).toMatch(/string-table/);
