@@ -5,6 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
 import { parse as parseSyncML, serializeToBytes as toBytes } from '../src/syncml/index.js';
 import {
   MessageBuilder, SessionMessages, commandStatus, headerStatus, resultsFor, type Command, type Cred, type Item,
@@ -370,4 +371,16 @@ export async function admin(base: string, token: string, method: string, path: s
     json = text;
   }
   return { status: res.status, json };
+}
+
+/** A TCP port free on 127.0.0.1 now (for a server started in another process). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

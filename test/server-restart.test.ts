@@ -6,12 +6,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from './helpers.js';
-import { HttpDevice, admin, commandsOf, headerCode, post } from './server-helpers.js';
+import { HttpDevice, admin, commandsOf, freePort, headerCode, post } from './server-helpers.js';
 import { serializeToBytes } from '../src/syncml/index.js';
 
 const TOKEN = 'restart-test-token-0123456789';
@@ -22,17 +21,6 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function start(port: number, adminPort: number): Promise<{ child: ChildProcess; url: string; adminUrl: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/scripts/server-child.ts'), join(dir, 'data'), String(port), String(adminPort), TOKEN], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -420,7 +420,7 @@ export class WbxmlReader {
       case STR_T:
         this.pos = p + 1;
         this.tableRange(this.mb(), p);
-        if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(p);
+        this.chargeTable(p);
         return (this.kind = K.TEXT);
       case ENTITY: {
         this.pos = p + 1;
@@ -459,7 +459,7 @@ export class WbxmlReader {
         this.pos = p + 1;
         this.entity = this.mb();
         this.tableRange(this.entity, p);
-        if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(p);
+        this.chargeTable(p);
         return (this.kind = K.EXTENSION);
       case EXT_0: case EXT_0 + 1: case EXT_2:
         this.ext = t - EXT_0;
@@ -611,9 +611,14 @@ export class WbxmlReader {
   private chargeLiteral(idx: number, at: number): void {
     const saveS = this.start, saveE = this.end;
     this.tableRange(idx, at);
-    if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(at);
+    this.chargeTable(at);
     this.start = saveS;
     this.end = saveE;
+  }
+
+  /** The table string just found (start, end) counts against maxTableTextBytes. */
+  private chargeTable(at: number): void {
+    if ((this.tableTextLeft -= this.end - this.start) < 0) this.tableTextExceeded(at);
   }
 
   private tableTextExceeded(at: number): never {

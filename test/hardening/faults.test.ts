@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DmServer, JsonLogger, SqliteStore } from '../../src/server/index.js';
@@ -18,6 +18,7 @@ import {
 import { LONG } from './runs.js';
 import { SCRIPTS, ROOT, eventually, exited, logLines, startServer, type ServerChild } from './scripts/harness.js';
 import type { ClientChildOptions } from './scripts/client-child.js';
+import { freePort } from '../server-helpers.js';
 
 const TOKEN = 'faults-test-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'syncml-dm-faults-'));
@@ -27,17 +28,6 @@ afterAll(async () => {
   for (const s of servers) await s.kill();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function server(name: string, extra: Partial<Parameters<typeof startServer>[0]> = {}): Promise<ServerChild> {
   const s = await startServer({ dataDir: join(dir, name), token: TOKEN, logFile: join(dir, `${name}.log`), ...extra });
