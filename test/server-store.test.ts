@@ -97,6 +97,28 @@ describe('group commit', () => {
     expect((await again.listSessions()).map((x) => x.token)).toEqual(['T']);
     await again.close();
   });
+
+  it('a durable store gathers the calls of one turn; a relaxed or in-memory one commits each call at once', async () => {
+    const start = (token: string) => [{ type: 'session', action: 'start', token, deviceId: 'dev1', sessionId: token, at: 2 }] as const;
+    const committed = (s: SqliteStore) => (s.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+    const durable = SqliteStore.open(db);
+    await durable.putDevice({ id: 'dev1' }, 1);
+    const queued = durable.apply([...start('D')]);
+    expect(committed(durable)).toBe(0); // waits for the group
+    await queued;
+    expect(committed(durable)).toBe(1);
+    await durable.close();
+    for (const s of [SqliteStore.open(join(dir, 'relaxed.sqlite'), { relaxedDurability: true }), SqliteStore.open(':memory:')]) {
+      await s.putDevice({ id: 'dev1' }, 1);
+      const ok = s.apply([...start('A')]);
+      expect(committed(s)).toBe(1); // already committed when apply returns
+      const bad = s.apply([...start('B'), { type: 'bogus' } as never]);
+      await expect(bad).rejects.toThrow(/unknown effect/);
+      await ok;
+      expect(committed(s)).toBe(1); // B rolled back alone
+      await s.close();
+    }
+  });
 });
 
 describe('devices, credentials and nonces', () => {

@@ -183,6 +183,12 @@ function textSize(v: unknown, cap: number): number {
   return total;
 }
 
+/**
+ * A request target that is a path the URL parser would keep as it is (no dot segments, no escapes,
+ * not `//`), with no query or only `s=<token>`.
+ */
+const PLAIN_TARGET = /^(\/(?!\/)[A-Za-z0-9_~\/-]*)(?:\?s=[0-9A-Fa-f]*)?$/;
+
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
 
 /**
@@ -245,8 +251,9 @@ function randomPool(): (n: number) => Uint8Array {
   };
 }
 
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
+/** What identifies a request's bytes for retransmission: its media type and a SHA-256 of its body. */
+function requestHash(encoding: 'wbxml' | 'xml', body: Uint8Array): string {
+  return `${encoding}:${createHash('sha256').update(body).digest('hex')}`;
 }
 
 /**
@@ -368,14 +375,22 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
   }
 
   function respUri(req: IncomingMessage): (token: string) => string {
-    const url = new URL(req.url ?? '/', 'http://x');
-    url.searchParams.delete('s');
-    const query = url.searchParams.toString();
+    // Most requests are a plain path with at most our own token: no URL parser needed.
+    const plain = PLAIN_TARGET.exec(req.url ?? '/');
+    let pathname: string;
+    let query = '';
+    if (plain !== null) pathname = plain[1];
+    else {
+      const url = new URL(req.url ?? '/', 'http://x');
+      url.searchParams.delete('s');
+      query = url.searchParams.toString();
+      pathname = url.pathname;
+    }
     let base: string;
     if (options.publicUrl !== undefined) base = options.publicUrl;
     else {
       const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
-      base = `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${url.pathname}`;
+      base = `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${pathname}`;
     }
     const withQuery = query ? `${base}${base.includes('?') ? '&' : '?'}${query}` : base;
     return (token) => `${withQuery}${withQuery.includes('?') ? '&' : '?'}s=${token}`;
@@ -470,10 +485,10 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
         state ??= byKey.get(key(deviceId, msg.header.sessionId));
         if (state !== undefined && state.phase === 'closed') state = undefined;
         known = state;
-        // A retransmission is the same bytes under the same media type (the answer is cached in that encoding).
-        const hash = `${encoding}:${sha256(body)}`;
+        // A retransmission is the same bytes under the same media type (the answer is cached in
+        // that encoding). The hash is only needed for a message with the MsgID of the last one.
         const last = state !== undefined ? cache.get(state) : undefined;
-        if (last !== undefined && last.msgId === msg.header.msgId && last.hash === hash) {
+        if (last !== undefined && last.msgId === msg.header.msgId && last.hash === requestHash(encoding, body)) {
           // The client did not get our answer and sent the same message again.
           send(res, 200, last.headers, last.body);
           log.event('retransmission', { device: deviceId, session: msg.header.sessionId, msg: msg.header.msgId });
@@ -518,7 +533,8 @@ export function createDmEndpoint(options: DmEndpointOptions): DmEndpoint {
         if (r.notes.length > 0) log.event('notes', { device: deviceId, session: msg.header.sessionId, token: r.state.token, notes: r.notes });
         afterApply(r.effects);
         const out = reply(res, r.reply, encoding, started, { token: r.state.token, sign: r.sign });
-        if (!r.closed) cache.set(r.state, { ...out, msgId: msg.header.msgId, hash });
+        // Hashed once the answer is out: off the round trip.
+        if (!r.closed) cache.set(r.state, { ...out, msgId: msg.header.msgId, hash: requestHash(encoding, body) });
       });
     } catch (e) {
       if (e instanceof HttpError) {

@@ -115,7 +115,11 @@ interface QueuedApply {
 
 /** Options of {@link SqliteStore.open}. @public */
 export interface SqliteStoreOptions {
-  /** Skip `synchronous=FULL` (tests on slow disks). Default false. */
+  /**
+   * Commit without waiting for the disk (SQLite `synchronous=NORMAL`): a commit survives a crash
+   * of the process, not a power cut; each `apply` commits at once instead of in a group. For
+   * tests, slow disks, or when the machine's own storage is trusted. Default false.
+   */
   relaxedDurability?: boolean;
 }
 
@@ -144,8 +148,16 @@ export class SqliteStore implements Store {
 
   readonly db: Database.Database;
 
-  private constructor(db: Database.Database) {
+  /**
+   * Whether a commit waits for the disk (synchronous=FULL on a file). Only then are concurrent
+   * calls of `apply` gathered into one commit: the wait for the next event-loop turn costs a
+   * lone request more than an unsynced commit does.
+   */
+  private readonly groupCommit: boolean;
+
+  private constructor(db: Database.Database, groupCommit: boolean) {
     this.db = db;
+    this.groupCommit = groupCommit;
   }
 
   /** Opens (creating if need be) and migrates the database at `path` (`:memory:` for a test). */
@@ -163,7 +175,7 @@ export class SqliteStore implements Store {
     db.pragma(`synchronous = ${options.relaxedDurability ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    const s = new SqliteStore(db);
+    const s = new SqliteStore(db, path !== ':memory:' && options.relaxedDurability !== true);
     s.migrate();
     return s;
   }
@@ -433,12 +445,16 @@ export class SqliteStore implements Store {
    * the calls made while the event loop polls for I/O are queued, and one transaction, with a
    * savepoint per call, commits them all with a single sync; each promise settles after that
    * commit, so nothing is acknowledged before it is on disk. A call whose effects fail is rolled
-   * back alone (its savepoint); the others commit.
+   * back alone (its savepoint); the others commit. A store whose commits do not wait for the disk
+   * (relaxed durability, in memory) commits each call at once.
    */
   apply(effects: readonly ServerEffect[]): Promise<void> {
     if (effects.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      if (this.queued.push({ effects, resolve, reject }) === 1) setImmediate(this.flush);
+      if (!this.groupCommit) {
+        this.queued.push({ effects, resolve, reject });
+        this.flush();
+      } else if (this.queued.push({ effects, resolve, reject }) === 1) setImmediate(this.flush);
     });
   }
 
