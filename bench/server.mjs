@@ -15,7 +15,8 @@
  *
  * Three store settings are measured in the same run: the default durable one (synchronous=FULL:
  * each message waits for its commit to reach the disk), the relaxed one (synchronous=NORMAL), and
- * an in-memory database (what the DM processing costs without a disk).
+ * an in-memory database (what the DM processing costs without a disk). Last, the floor under a
+ * durable round trip: the smallest durable commit on the same disk, timed between bare round trips.
  *
  * Options: --quick (shorter), --concurrency C, --seconds S, --json FILE.
  */
@@ -255,16 +256,49 @@ async function main() {
     };
   }
 
+  /**
+   * The floor under a durable round trip on this machine: the smallest commit that waits for the
+   * disk (one row updated, WAL, synchronous=FULL, in the directory the stores use), timed between
+   * bare round trips. A DM server that did nothing else but commit durably would cost
+   * (bare + commit) / bare.
+   */
+  async function durableFloor() {
+    const { default: Database } = await import('better-sqlite3');
+    const dir = mkdtempSync(join(tmpdir(), 'syncml-dm-bench-'));
+    const db = new Database(join(dir, 'floor.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 0)');
+    const up = db.prepare('UPDATE t SET v = ? WHERE id = 1');
+    const commits = [];
+    const bares = [];
+    const n = quick ? 200 : 1000;
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      up.run(i);
+      commits.push(performance.now() - t0);
+      t0 = performance.now();
+      await barePost(389, 439);
+      bares.push(performance.now() - t0);
+    }
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+    const c = commits.sort((a, b) => a - b);
+    const b = bares.sort((a, b) => a - b);
+    return { commitMeanMs: mean(c), commitP50: percentile(c, 50), bareMeanMs: mean(b), bareP50: percentile(b, 50), ratio: (mean(b) + mean(c)) / mean(b) };
+  }
+
   const durable = await runMode('durable');
   const relaxed = await runMode('relaxed');
   const memory = await runMode('memory');
+  const floor = await durableFloor();
   const bareExited = new Promise((r) => bare.child.once('exit', r));
   bare.child.send('stop');
   agent.destroy();
   for (const t of transports) t.close();
   await bareExited;
 
-  const result = { machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`, date: new Date().toISOString(), durable, relaxed, memory };
+  const result = { machine: `${cpus()[0]?.model ?? '?'} · ${cpus().length} cores · Node ${process.version}`, date: new Date().toISOString(), durable, relaxed, memory, floor };
   const f = (x, d = 2) => x.toFixed(d);
   const c = durable.concurrent;
   console.log(`## syncml-dm server benchmark\n\n${result.machine} · ${result.date}\n`);
@@ -275,11 +309,13 @@ async function main() {
   row('DM round trip, mean / p50 / p99 (ms)', (m) => `${f(m.dmRoundTrip.meanMs)} / ${f(m.dmRoundTrip.p50)} / ${f(m.dmRoundTrip.p99)}`);
   row('bare HTTP round trip, same sizes, mean / p50 / p99 (ms)', (m) => `${f(m.bareRoundTrip.meanMs)} / ${f(m.bareRoundTrip.p50)} / ${f(m.bareRoundTrip.p99)}`);
   row('**DM round trip ÷ bare HTTP round trip**', (m) => `**${f(m.ratio)}×**`);
+  row('the same, p50 ÷ p50', (m) => `${f(m.dmRoundTrip.p50 / m.bareRoundTrip.p50)}×`);
   row('server time per message, request in to answer out (ms)', (m) => f(m.server.meanMs, 3));
   row('of which the store commit (ms)', (m) => f(m.server.commitMeanMs, 3));
   row('full DM sessions/s, one device, sequential', (m) => f(m.sequential.sessionsPerSecond, 0));
   console.log(`| full DM sessions/s, ${c.concurrency} concurrent devices (${f(c.seconds, 1)} s) | ${f(c.sessionsPerSecond, 0)} (${c.sessions} sessions, ${c.failures} failed) | | |`);
   console.log(`| mean DM message out / in (bytes) | ${f(durable.dmRoundTrip.meanBytesOut, 0)} / ${f(durable.dmRoundTrip.meanBytesIn, 0)} | | |`);
+  console.log(`\nFloor on this disk: the smallest durable commit (one row, synchronous=FULL) takes ${f(floor.commitMeanMs, 3)} ms mean (p50 ${f(floor.commitP50, 3)}) against a bare round trip of ${f(floor.bareMeanMs, 3)} ms (p50 ${f(floor.bareP50, 3)}), timed alternately: a server that only committed durably would already cost ${f(floor.ratio)}× a bare round trip.`);
   const json = opt('json');
   if (json) writeFileSync(json, JSON.stringify(result, null, 2));
   if (c.failures > 0) process.exitCode = 1;
