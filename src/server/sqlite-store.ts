@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
     db.pragma(`synchronous = ${options.relaxedDurability ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    const s = new SqliteStore(db, path !== ':memory:' && options.relaxedDurability !== true);
+    const s = new SqliteStore(db, !db.memory && !options.relaxedDurability);
     s.migrate();
     return s;
   }
