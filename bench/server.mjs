@@ -259,10 +259,10 @@ async function main() {
   /**
    * The floor under a durable round trip on this machine: the smallest commit that waits for the
    * disk (one row updated, WAL, synchronous=FULL, in the directory the stores use), timed between
-   * bare round trips. A DM server that did nothing else but commit durably would cost
+   * bare round trips of the DM messages' mean sizes. A DM server that did nothing else but commit durably would cost
    * (bare + commit) / bare.
    */
-  async function durableFloor() {
+  async function durableFloor(sent, received) {
     const { default: Database } = await import('better-sqlite3');
     const dir = mkdtempSync(join(tmpdir(), 'syncml-dm-bench-'));
     const db = new Database(join(dir, 'floor.sqlite'));
@@ -278,7 +278,7 @@ async function main() {
       up.run(i);
       commits.push(performance.now() - t0);
       t0 = performance.now();
-      await barePost(389, 439);
+      await barePost(sent, received);
       bares.push(performance.now() - t0);
     }
     db.close();
@@ -291,7 +291,7 @@ async function main() {
   const durable = await runMode('durable');
   const relaxed = await runMode('relaxed');
   const memory = await runMode('memory');
-  const floor = await durableFloor();
+  const floor = await durableFloor(Math.round(durable.dmRoundTrip.meanBytesOut), Math.round(durable.dmRoundTrip.meanBytesIn));
   const bareExited = new Promise((r) => bare.child.once('exit', r));
   bare.child.send('stop');
   agent.destroy();

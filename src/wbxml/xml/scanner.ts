@@ -346,13 +346,8 @@ function intern(b: Uint8Array, s: number, e: number): string {
   return str;
 }
 
-function sameBytes(b: Uint8Array, s1: number, s2: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (b[s1 + i] !== b[s2 + i]) return false;
-  return true;
-}
-
-/** `sameBytes` four bytes at a time, for the end tag that repeats its start tag's name. */
-function sameName(b: Uint8Array, dv: DataView, s1: number, s2: number, n: number): boolean {
+/** Whether `b[s1, s1 + n)` and `b[s2, s2 + n)` hold the same bytes, four at a time (`dv` views `b`). */
+function sameBytes(b: Uint8Array, dv: DataView, s1: number, s2: number, n: number): boolean {
   let i = 0;
   for (; i + 4 <= n; i += 4) if (dv.getInt32(s1 + i, true) !== dv.getInt32(s2 + i, true)) return false;
   for (; i < n; i++) if (b[s1 + i] !== b[s2 + i]) return false;
@@ -574,7 +569,7 @@ export class XmlScanner {
     for (let k = this.nsTop - 1; k >= 0; k--) {
       const r = 5 * k;
       if (t[r] > d) continue;
-      if (t[r + 2] - t[r + 1] === pl && sameBytes(b, t[r + 1], ns, pl)) {
+      if (t[r + 2] - t[r + 1] === pl && sameBytes(b, this.dv, t[r + 1], ns, pl)) {
         this.nsKeySlot = r;
         return t[r + 3];
       }
@@ -932,7 +927,7 @@ export class XmlScanner {
     const oe = this.stack[2 * d - 1];
     const n = oe - os;
     let ne: number;
-    const matched = ns + n < len && NAME[b[ns + n]] === 0 && sameName(b, this.dv, os, ns, n);
+    const matched = ns + n < len && NAME[b[ns + n]] === 0 && sameBytes(b, this.dv, os, ns, n);
     if (matched) {
       ne = ns + n;
     } else {
@@ -1042,7 +1037,7 @@ export class XmlScanner {
     if (n < 8) {
       for (let i = 0; i < n; i++) {
         const s2 = a[4 * i];
-        if (a[4 * i + 1] - s2 === l && sameBytes(b, s, s2, l)) this.duplicateFail(n);
+        if (a[4 * i + 1] - s2 === l && sameBytes(b, this.dv, s, s2, l)) this.duplicateFail(n);
       }
       return;
     }
@@ -1076,7 +1071,7 @@ export class XmlScanner {
     while (this.dupStamp[slot] === gen) {
       const j = this.dupKey[slot];
       const s2 = a[4 * j];
-      if (a[4 * j + 1] - s2 === e - s && sameBytes(b, s, s2, e - s)) this.duplicateFail(i);
+      if (a[4 * j + 1] - s2 === e - s && sameBytes(b, this.dv, s, s2, e - s)) this.duplicateFail(i);
       slot = (slot + 1) & mask;
     }
     this.dupStamp[slot] = gen;
